@@ -1,0 +1,67 @@
+use crate::{Format, ProjectArg};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Re-ingest every source, even unchanged ones.
+    #[arg(long)]
+    pub force: bool,
+    /// Sources ingested in parallel (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Print the build report to stdout in this format (text goes to stderr).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    let project = super::load_project(&args.project.project)?;
+    let report = build(&project, args.force, args.jobs, quiet)?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Csv => {
+            println!("source,action,snapshot_id,rows_in,rows_loaded,rows_quarantined,seconds");
+            for s in &report.sources {
+                println!(
+                    "{},{},{},{},{},{},{:.3}",
+                    s.source,
+                    serde_json::to_value(s.action)?.as_str().unwrap_or_default(),
+                    s.snapshot_id,
+                    s.rows_in,
+                    s.rows_loaded,
+                    s.rows_quarantined,
+                    s.seconds
+                );
+            }
+        }
+        Format::Text => {}
+    }
+    Ok(())
+}
+
+/// Builds with progress bars and prints the accounting to stderr.
+pub fn build(project: &project::Project, force: bool, jobs: Option<usize>, quiet: bool) -> anyhow::Result<ingest::BuildReport> {
+    let mut opts = ingest::BuildOptions { force, ..Default::default() };
+    if let Some(j) = jobs {
+        opts.jobs = j.max(1);
+    }
+    let bars = crate::progress::BuildBars::new(quiet);
+    let report = ingest::build(project, &opts, &bars)?;
+    if !quiet {
+        let (i, l, q) = report.sources.iter().fold((0, 0, 0), |(i, l, q), s| (i + s.rows_in, l + s.rows_loaded, q + s.rows_quarantined));
+        let built = report.sources.iter().filter(|s| s.action == ingest::Action::Built).count();
+        eprintln!(
+            "{} source{}, {} built: {} rows in = {} loaded + {} quarantined ({:.2}s){}",
+            report.sources.len(),
+            if report.sources.len() == 1 { "" } else { "s" },
+            built,
+            crate::fmt::int(i),
+            crate::fmt::int(l),
+            crate::fmt::int(q),
+            report.seconds,
+            if report.build_id.is_none() { "; nothing changed" } else { "" }
+        );
+    }
+    Ok(report)
+}

@@ -1,0 +1,25 @@
+//! One module per subcommand.
+
+pub mod build;
+pub mod demo;
+pub mod init;
+pub mod query;
+pub mod status;
+pub mod synth;
+
+/// A mistake in how the command was called that clap cannot see (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Loads the project, with the path in the error.
+pub fn load_project(path: &std::path::Path) -> anyhow::Result<project::Project> {
+    Ok(project::Project::load(path)?)
+}

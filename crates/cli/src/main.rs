@@ -1,0 +1,114 @@
+//! The `datalab` binary: argument parsing and wiring. The work lives in the library crates.
+//!
+//! Exit codes: 0 success; 1 the work failed or found a problem (a machine or datalab failure);
+//! 2 usage or input error (bad arguments, a mistake in the project, an unreadable input file,
+//! a wrong query).
+
+mod cmd;
+mod env;
+mod fmt;
+mod progress;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// datalab: a welfare data lab. It turns a city's scattered administrative records into a
+/// privacy-safe knowledge base for welfare policy.
+///
+/// A lab is a project folder (`datalab.toml`, `sources/*.toml`, ...). Start with
+/// `datalab demo` to see the whole pipeline on a synthetic city, or `datalab init DIR`
+/// to create your own project.
+#[derive(Parser)]
+#[command(name = "datalab", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Print only results and errors: no progress bars, no summaries (for scripts).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new lab project folder with a sample source that builds at once.
+    Init(cmd::init::Args),
+    /// Generate the synthetic city: raw sources with identifiers (custodian/), a lab project
+    /// wired to them (lab/) and the truth behind them (truth/).
+    Synth(cmd::synth::Args),
+    /// Ingest every source whose files or spec changed into new warehouse snapshots.
+    Build(cmd::build::Args),
+    /// Show sources, their current snapshots, row and quarantine counts, and what is stale.
+    Status(cmd::status::Args),
+    /// Run SQL over the current snapshots (tables are named after sources; rejected rows are
+    /// in `quarantine.SOURCE`).
+    Query(cmd::query::Args),
+    /// Run the whole pipeline on a freshly generated synthetic city and show what it found.
+    Demo(cmd::demo::Args),
+    /// List the environment variables datalab reads.
+    Env,
+}
+
+/// Where a project is, for commands that work on one.
+#[derive(clap::Args, Clone)]
+pub struct ProjectArg {
+    /// The lab project folder.
+    #[arg(short, long, env = "DATALAB_PROJECT", default_value = ".")]
+    pub project: PathBuf,
+}
+
+/// Output format for data printed to stdout.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text for people.
+    Text,
+    /// CSV with a header row.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = cli.quiet;
+    let result = match cli.command {
+        Command::Init(a) => cmd::init::run(a, quiet),
+        Command::Synth(a) => cmd::synth::run(a, quiet),
+        Command::Build(a) => cmd::build::run(a, quiet),
+        Command::Status(a) => cmd::status::run(a),
+        Command::Query(a) => cmd::query::run(a),
+        Command::Demo(a) => cmd::demo::run(a, quiet),
+        Command::Env => {
+            for v in env::ALL {
+                println!("{:<18} {}", v.name, v.doc);
+            }
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// 2 when the user's input is at fault, 1 otherwise.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    for cause in e.chain() {
+        if cause.downcast_ref::<project::ProjectError>().is_some() {
+            return 2;
+        }
+        if let Some(i) = cause.downcast_ref::<ingest::IngestError>() {
+            return if i.is_input_error() { 2 } else { 1 };
+        }
+        if let Some(engine::EngineError::Query(_)) = cause.downcast_ref::<engine::EngineError>() {
+            return 2;
+        }
+        if cause.downcast_ref::<cmd::UsageError>().is_some() {
+            return 2;
+        }
+    }
+    1
+}

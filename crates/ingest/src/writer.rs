@@ -1,0 +1,263 @@
+//! Streaming Parquet writers for a snapshot's data and its quarantine, in bounded memory.
+
+use crate::error::IngestError;
+use crate::validate::{Failure, Value};
+use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use model::ColumnType;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use project::SourceSpec;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Rows buffered before a record batch is handed to the Parquet writer.
+const BATCH_ROWS: usize = 65_536;
+/// Provenance columns added to every source table.
+pub const FILE_COLUMN: &str = "_file";
+pub const LINE_COLUMN: &str = "_line";
+
+fn properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+        .build()
+}
+
+enum Builder {
+    Str(StringBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Date(Date32Builder),
+}
+
+impl Builder {
+    fn new(ty: ColumnType) -> Builder {
+        match ty {
+            ColumnType::String => Builder::Str(StringBuilder::new()),
+            ColumnType::Integer => Builder::Int(Int64Builder::new()),
+            ColumnType::Float => Builder::Float(Float64Builder::new()),
+            ColumnType::Boolean => Builder::Bool(BooleanBuilder::new()),
+            ColumnType::Date => Builder::Date(Date32Builder::new()),
+        }
+    }
+
+    fn append(&mut self, v: &Value<'_>) {
+        match (self, v) {
+            (Builder::Str(b), Value::Str(s)) => b.append_value(s),
+            (Builder::Int(b), Value::Int(i)) => b.append_value(*i),
+            (Builder::Float(b), Value::Float(f)) => b.append_value(*f),
+            (Builder::Bool(b), Value::Bool(x)) => b.append_value(*x),
+            (Builder::Date(b), Value::Date(d)) => b.append_value(*d),
+            (Builder::Str(b), _) => b.append_null(),
+            (Builder::Int(b), _) => b.append_null(),
+            (Builder::Float(b), _) => b.append_null(),
+            (Builder::Bool(b), _) => b.append_null(),
+            (Builder::Date(b), _) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::Int(b) => Arc::new(b.finish()),
+            Builder::Float(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::Date(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+pub(crate) fn arrow_type(ty: ColumnType) -> DataType {
+    match ty {
+        ColumnType::String => DataType::Utf8,
+        ColumnType::Integer => DataType::Int64,
+        ColumnType::Float => DataType::Float64,
+        ColumnType::Boolean => DataType::Boolean,
+        ColumnType::Date => DataType::Date32,
+    }
+}
+
+/// Writes the loaded rows of a source.
+pub(crate) struct DataWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    builders: Vec<Builder>,
+    file: StringBuilder,
+    line: Int64Builder,
+    buffered: usize,
+    pub rows: u64,
+    writer: ArrowWriter<File>,
+}
+
+impl DataWriter {
+    pub(crate) fn create(path: &Path, spec: &SourceSpec) -> Result<DataWriter, IngestError> {
+        let mut fields: Vec<Field> = spec
+            .columns
+            .iter()
+            .map(|c| Field::new(&c.name, arrow_type(c.ty), true))
+            .collect();
+        fields.push(Field::new(FILE_COLUMN, DataType::Utf8, false));
+        fields.push(Field::new(LINE_COLUMN, DataType::Int64, false));
+        let schema = Arc::new(Schema::new(fields));
+        let f = File::create(path).map_err(|e| IngestError::io(path, &e))?;
+        let writer = ArrowWriter::try_new(f, schema.clone(), Some(properties()))
+            .map_err(|e| IngestError::Internal(format!("cannot start {}: {e}", path.display())))?;
+        Ok(DataWriter {
+            path: path.to_path_buf(),
+            schema,
+            builders: spec.columns.iter().map(|c| Builder::new(c.ty)).collect(),
+            file: StringBuilder::new(),
+            line: Int64Builder::new(),
+            buffered: 0,
+            rows: 0,
+            writer,
+        })
+    }
+
+    pub(crate) fn append(&mut self, values: &[Value<'_>], file: &str, line: u64) -> Result<(), IngestError> {
+        for (b, v) in self.builders.iter_mut().zip(values) {
+            b.append(v);
+        }
+        self.file.append_value(file);
+        self.line.append_value(line as i64);
+        self.buffered += 1;
+        self.rows += 1;
+        if self.buffered >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), IngestError> {
+        if self.buffered == 0 {
+            return Ok(());
+        }
+        let mut cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        cols.push(Arc::new(self.file.finish()));
+        cols.push(Arc::new(self.line.finish()));
+        let batch = RecordBatch::try_new(self.schema.clone(), cols)
+            .map_err(|e| IngestError::Internal(format!("batch for {}: {e}", self.path.display())))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| IngestError::Internal(format!("cannot write {}: {e}", self.path.display())))?;
+        self.buffered = 0;
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> Result<u64, IngestError> {
+        self.flush()?;
+        let rows = self.rows;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| IngestError::Internal(format!("cannot finish {}: {e}", self.path.display())))?;
+        file.sync_all().map_err(|e| IngestError::io(&self.path, &e))?;
+        Ok(rows)
+    }
+}
+
+/// Writes quarantined rows: where they came from, why, and their raw values.
+pub(crate) struct QuarantineWriter {
+    path: PathBuf,
+    schema: SchemaRef,
+    file: StringBuilder,
+    line: Int64Builder,
+    column: StringBuilder,
+    rule: StringBuilder,
+    reason: StringBuilder,
+    raw: StringBuilder,
+    buffered: usize,
+    pub rows: u64,
+    writer: ArrowWriter<File>,
+}
+
+impl QuarantineWriter {
+    pub(crate) fn create(path: &Path) -> Result<QuarantineWriter, IngestError> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(FILE_COLUMN, DataType::Utf8, false),
+            Field::new(LINE_COLUMN, DataType::Int64, false),
+            Field::new("column", DataType::Utf8, true),
+            Field::new("rule", DataType::Utf8, false),
+            Field::new("reason", DataType::Utf8, false),
+            Field::new("raw", DataType::Utf8, false),
+        ]));
+        let f = File::create(path).map_err(|e| IngestError::io(path, &e))?;
+        let writer = ArrowWriter::try_new(f, schema.clone(), Some(properties()))
+            .map_err(|e| IngestError::Internal(format!("cannot start {}: {e}", path.display())))?;
+        Ok(QuarantineWriter {
+            path: path.to_path_buf(),
+            schema,
+            file: StringBuilder::new(),
+            line: Int64Builder::new(),
+            column: StringBuilder::new(),
+            rule: StringBuilder::new(),
+            reason: StringBuilder::new(),
+            raw: StringBuilder::new(),
+            buffered: 0,
+            rows: 0,
+            writer,
+        })
+    }
+
+    /// One quarantined row. `failures` is never empty; the first failing column and rule are
+    /// kept in their own columns, all messages in `reason`.
+    pub(crate) fn append(&mut self, file: &str, line: u64, failures: &[Failure], raw_json: &str) -> Result<(), IngestError> {
+        let first = &failures[0];
+        self.file.append_value(file);
+        self.line.append_value(line as i64);
+        self.column.append_option(first.column.as_deref());
+        self.rule.append_value(first.rule);
+        let reason: Vec<String> = failures
+            .iter()
+            .map(|f| match &f.column {
+                Some(c) => format!("{c}: {}", f.message),
+                None => f.message.clone(),
+            })
+            .collect();
+        self.reason.append_value(reason.join("; "));
+        self.raw.append_value(raw_json);
+        self.buffered += 1;
+        self.rows += 1;
+        if self.buffered >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), IngestError> {
+        if self.buffered == 0 {
+            return Ok(());
+        }
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(self.file.finish()),
+            Arc::new(self.line.finish()),
+            Arc::new(self.column.finish()),
+            Arc::new(self.rule.finish()),
+            Arc::new(self.reason.finish()),
+            Arc::new(self.raw.finish()),
+        ];
+        let batch = RecordBatch::try_new(self.schema.clone(), cols)
+            .map_err(|e| IngestError::Internal(format!("batch for {}: {e}", self.path.display())))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| IngestError::Internal(format!("cannot write {}: {e}", self.path.display())))?;
+        self.buffered = 0;
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> Result<u64, IngestError> {
+        self.flush()?;
+        let rows = self.rows;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| IngestError::Internal(format!("cannot finish {}: {e}", self.path.display())))?;
+        file.sync_all().map_err(|e| IngestError::io(&self.path, &e))?;
+        Ok(rows)
+    }
+}

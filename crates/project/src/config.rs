@@ -1,0 +1,204 @@
+//! `datalab.toml`: the project's name, territory hierarchy, periods and source defaults.
+
+use crate::error::{ConfigError, ProjectError};
+use crate::text::{error_at, from_toml_error};
+use model::{Encoding, PeriodType};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use toml::Spanned;
+
+/// The version of the project file format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The parsed `datalab.toml`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectConfig {
+    pub name: String,
+    pub title: String,
+    pub languages: Vec<String>,
+    pub territory: TerritoryConfig,
+    pub periods: PeriodsConfig,
+    pub defaults: Defaults,
+}
+
+/// The territory hierarchy: level names from the largest to the smallest, the codelist of the
+/// smallest units and their boundaries.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TerritoryConfig {
+    #[serde(default)]
+    pub levels: Vec<String>,
+    /// CSV in the project listing the smallest territorial units and their parents.
+    pub codelist: Option<String>,
+    /// GeoJSON files with the boundaries, one per level.
+    #[serde(default)]
+    pub boundaries: Vec<String>,
+}
+
+/// The periods the lab reports on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodsConfig {
+    #[serde(rename = "type", default = "default_period_type")]
+    pub period_type: PeriodType,
+    pub first: Option<i32>,
+    pub last: Option<i32>,
+}
+
+fn default_period_type() -> PeriodType {
+    PeriodType::Year
+}
+
+impl Default for PeriodsConfig {
+    fn default() -> Self {
+        PeriodsConfig {
+            period_type: PeriodType::Year,
+            first: None,
+            last: None,
+        }
+    }
+}
+
+/// Defaults applied to every source spec that does not set the key itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default = "default_encoding")]
+    pub encoding: Encoding,
+    #[serde(default = "default_delimiter")]
+    pub delimiter: String,
+    #[serde(default = "default_quote")]
+    pub quote: String,
+    #[serde(default = "default_decimal")]
+    pub decimal: String,
+    #[serde(default)]
+    pub thousands: Option<String>,
+    #[serde(default = "default_date_formats")]
+    pub date_formats: Vec<String>,
+    #[serde(default = "default_null_values")]
+    pub null_values: Vec<String>,
+}
+
+fn default_encoding() -> Encoding {
+    Encoding::Utf8
+}
+fn default_delimiter() -> String {
+    ",".into()
+}
+fn default_quote() -> String {
+    "\"".into()
+}
+fn default_decimal() -> String {
+    ".".into()
+}
+fn default_date_formats() -> Vec<String> {
+    vec!["%Y-%m-%d".into()]
+}
+fn default_null_values() -> Vec<String> {
+    vec![String::new()]
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            encoding: default_encoding(),
+            delimiter: default_delimiter(),
+            quote: default_quote(),
+            decimal: default_decimal(),
+            thousands: None,
+            date_formats: default_date_formats(),
+            null_values: default_null_values(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    format_version: Spanned<u32>,
+    name: Spanned<String>,
+    title: Option<String>,
+    #[serde(default)]
+    languages: Vec<String>,
+    #[serde(default)]
+    territory: TerritoryConfig,
+    periods: Option<Spanned<PeriodsConfig>>,
+    #[serde(default)]
+    defaults: Defaults,
+}
+
+pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectError> {
+    let raw: RawConfig =
+        toml::from_str(text).map_err(|e| ProjectError::Config(vec![from_toml_error(file, text, &e)]))?;
+    let mut errors: Vec<ConfigError> = Vec::new();
+    check_format_version(file, text, &raw.format_version, &mut errors);
+    let name = raw.name.get_ref().clone();
+    if !is_identifier(&name.replace('-', "_")) {
+        errors.push(error_at(
+            file,
+            text,
+            Some(raw.name.span()),
+            "name",
+            format!("`{name}` is not a valid project name"),
+            Some("use lowercase letters, digits, `-` and `_`, starting with a letter".into()),
+        ));
+    }
+    let periods = raw.periods.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default();
+    if let (Some(first), Some(last)) = (periods.first, periods.last)
+        && first > last
+    {
+        errors.push(error_at(
+            file,
+            text,
+            raw.periods.as_ref().map(|p| p.span()),
+            "periods",
+            format!("first period {first} is after last period {last}"),
+            None,
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ProjectError::Config(errors));
+    }
+    Ok(ProjectConfig {
+        title: raw.title.unwrap_or_else(|| name.clone()),
+        name,
+        languages: if raw.languages.is_empty() {
+            vec!["it".into(), "en".into()]
+        } else {
+            raw.languages
+        },
+        territory: raw.territory,
+        periods,
+        defaults: raw.defaults,
+    })
+}
+
+pub(crate) fn check_format_version(
+    file: &Path,
+    text: &str,
+    version: &Spanned<u32>,
+    errors: &mut Vec<ConfigError>,
+) {
+    let v = *version.get_ref();
+    if v != FORMAT_VERSION {
+        errors.push(error_at(
+            file,
+            text,
+            Some(version.span()),
+            "format_version",
+            format!("format version {v} is not supported by this datalab (it reads version {FORMAT_VERSION})"),
+            Some(if v > FORMAT_VERSION {
+                "the file was written by a newer datalab: upgrade datalab".into()
+            } else {
+                format!("set `format_version = {FORMAT_VERSION}`")
+            }),
+        ));
+    }
+}
+
+/// `[a-z][a-z0-9_]*`: the shape of project, source and column names.
+pub(crate) fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}

@@ -1,0 +1,117 @@
+//! `datalab init`: a new project folder that builds at once and shows every kind of file.
+
+use crate::error::ProjectError;
+use std::path::{Path, PathBuf};
+
+const DATALAB_TOML: &str = r#"# datalab project file. Reference: sources/README.md and the datalab README.
+format_version = 1
+name = "{name}"
+title = "{name}"
+languages = ["it", "en"]
+
+[territory]
+# From the largest to the smallest unit.
+levels = ["region", "province", "municipality", "district", "zone"]
+# The smallest units and their parents (first column: the code).
+codelist = "territories/zones.csv"
+# Boundaries as GeoJSON, one file per level.
+boundaries = []
+
+[periods]
+type = "year"   # year | quarter | month
+first = 2019
+last = 2024
+
+# Applied to every source spec that does not set the key itself.
+[defaults]
+encoding = "utf-8"          # utf-8 | windows-1252 | latin-1
+delimiter = ","
+decimal = "."
+date_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+null_values = ["", "NA"]
+"#;
+
+const ZONES_CSV: &str = "zone_code,zone_name,district_code,district_name\n\
+Z01,Centro storico,Q1,Centro\n\
+Z02,Stazione,Q1,Centro\n\
+Z03,Quartiere nord,Q2,Nord\n";
+
+const ZONES_TOML: &str = r#"format_version = 1
+title = "Zone statistiche"
+holder = "Comune - Ufficio statistica"
+files = ["territories/zones.csv"]
+format = "csv"
+unique = ["zone_code"]
+
+[[columns]]
+name = "zone_code"
+type = "string"
+required = true
+regex = "^Z[0-9]{2}$"
+
+[[columns]]
+name = "zone_name"
+type = "string"
+required = true
+
+[[columns]]
+name = "district_code"
+type = "string"
+required = true
+
+[[columns]]
+name = "district_name"
+type = "string"
+"#;
+
+const SOURCES_README: &str = include_str!("../SOURCES.md");
+
+const INDICATORS_README: &str = "# indicators\n\nOne indicator per file (`indicators/NAME.toml`): numerator, denominator, filters, breakdowns, unit.\n";
+const REPORTS_README: &str = "# reports\n\nReport templates: text mixed with indicator tables, charts and maps.\n";
+const TERRITORIES_README: &str = "# territories\n\nThe codelist of the smallest territorial units (`zones.csv`) and their boundaries as GeoJSON.\n";
+const GITIGNORE: &str = "# the warehouse: rebuilt by `datalab build`\n.datalab/\n";
+
+/// Writes a new project into `dir` (created if missing; it must not already hold a
+/// `datalab.toml`). Returns the files written, relative to `dir`.
+pub fn scaffold(dir: &Path, name: &str) -> Result<Vec<PathBuf>, ProjectError> {
+    if dir.join(crate::PROJECT_FILE).exists() {
+        return Err(ProjectError::Io {
+            path: dir.join(crate::PROJECT_FILE),
+            message: "already exists: this folder is already a datalab project".into(),
+        });
+    }
+    let name = sanitize(name);
+    let files: [(&str, String); 8] = [
+        ("datalab.toml", DATALAB_TOML.replace("{name}", &name)),
+        ("sources/zones.toml", ZONES_TOML.into()),
+        ("sources/README.md", SOURCES_README.into()),
+        ("territories/zones.csv", ZONES_CSV.into()),
+        ("territories/README.md", TERRITORIES_README.into()),
+        ("indicators/README.md", INDICATORS_README.into()),
+        ("reports/README.md", REPORTS_README.into()),
+        (".gitignore", GITIGNORE.into()),
+    ];
+    let mut written = Vec::new();
+    for (rel, content) in files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ProjectError::io(parent, &e))?;
+        }
+        std::fs::write(&path, content).map_err(|e| ProjectError::io(&path, &e))?;
+        written.push(PathBuf::from(rel));
+    }
+    Ok(written)
+}
+
+fn sanitize(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "lab-");
+    }
+    out
+}
