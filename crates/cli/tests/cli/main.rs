@@ -1,0 +1,8 @@
+//! Integration tests of the `datalab` binary: one test binary, one module per area.
+
+mod build;
+mod city;
+mod config;
+mod contract;
+mod inputs;
+mod support;
