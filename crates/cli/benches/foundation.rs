@@ -19,7 +19,11 @@ struct Run {
 fn run(cmd: &mut Command) -> Run {
     use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::inherit()).spawn().expect("spawn");
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn");
     let pid = child.id() as libc::pid_t;
     let mut stdout = String::new();
     if let Some(mut out) = child.stdout {
@@ -33,7 +37,11 @@ fn run(cmd: &mut Command) -> Run {
     assert_eq!(r, pid, "wait4");
     let st = std::process::ExitStatus::from_raw(status);
     assert!(st.success(), "{cmd:?} failed: {st}");
-    Run { seconds: started.elapsed().as_secs_f64(), max_rss_mb: usage.ru_maxrss as f64 / 1024.0, stdout }
+    Run {
+        seconds: started.elapsed().as_secs_f64(),
+        max_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+        stdout,
+    }
 }
 
 fn datalab() -> Command {
@@ -47,16 +55,25 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 const GROUP_BY: &str = "SELECT zone, sex, COUNT(*) AS n, AVG(date_part('year', ref_date) - date_part('year', birth_date)) AS mean_age, COUNT(DISTINCT household_id) AS households FROM register GROUP BY zone, sex ORDER BY zone, sex";
 
 fn main() {
     let dir = PathBuf::from(arg("--dir").unwrap_or_else(|| "target/bench".into()));
-    let scales: Vec<String> = arg("--scales").unwrap_or_else(|| "1,10".into()).split(',').map(str::to_string).collect();
+    let scales: Vec<String> = arg("--scales")
+        .unwrap_or_else(|| "1,10".into())
+        .split(',')
+        .map(str::to_string)
+        .collect();
     std::fs::create_dir_all(&dir).expect("bench dir");
-    println!("datalab foundation benchmark ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "datalab foundation benchmark ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     for scale in &scales {
         bench_city(&dir.join(format!("scale-{scale}")), scale);
     }
@@ -68,15 +85,28 @@ fn main() {
 fn bench_city(root: &Path, scale: &str) {
     println!("\n== synthetic city, scale {scale}");
     let _ = std::fs::remove_dir_all(root);
-    let r = run(datalab().args(["synth", "--quiet", "--out", root.to_str().expect("path"), "--scale", scale]));
+    let r = run(datalab().args([
+        "synth",
+        "--quiet",
+        "--out",
+        root.to_str().expect("path"),
+        "--scale",
+        scale,
+    ]));
     println!("synth: {:.1} s, peak RSS {:.0} MB", r.seconds, r.max_rss_mb);
     let lab = root.join("lab");
     let lab_s = lab.to_str().expect("path");
 
     let r = run(datalab().args(["build", "--quiet", "--project", lab_s, "--format", "json"]));
-    println!("build from scratch: {:.2} s wall, peak RSS {:.0} MB", r.seconds, r.max_rss_mb);
+    println!(
+        "build from scratch: {:.2} s wall, peak RSS {:.0} MB",
+        r.seconds, r.max_rss_mb
+    );
     let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("report");
-    println!("{:<16} {:>12} {:>9} {:>8} {:>12} {:>8}", "source", "rows in", "MB in", "s", "rows/s", "MB/s");
+    println!(
+        "{:<16} {:>12} {:>9} {:>8} {:>12} {:>8}",
+        "source", "rows in", "MB in", "s", "rows/s", "MB/s"
+    );
     for s in report["sources"].as_array().expect("sources") {
         let rows = s["rows_in"].as_f64().unwrap_or(0.0);
         let mb = s["bytes_in"].as_f64().unwrap_or(0.0) / 1e6;
@@ -92,15 +122,33 @@ fn bench_city(root: &Path, scale: &str) {
         );
     }
 
-    let times: Vec<f64> = (0..3).map(|_| run(datalab().args(["build", "--quiet", "--project", lab_s])).seconds).collect();
+    let times: Vec<f64> = (0..3)
+        .map(|_| run(datalab().args(["build", "--quiet", "--project", lab_s])).seconds)
+        .collect();
     println!("no-change rebuild: median {:.3} s (of 3)", median(times));
 
     // Group-by over the register, through `datalab query`, vs DuckDB on the same files.
     let _ = run(datalab().args(["query", "--project", lab_s, "--format", "csv", GROUP_BY]));
-    let ours: Vec<f64> = (0..5).map(|_| run(datalab().args(["query", "--project", lab_s, "--format", "csv", GROUP_BY])).seconds).collect();
+    let ours: Vec<f64> = (0..5)
+        .map(|_| {
+            run(datalab().args(["query", "--project", lab_s, "--format", "csv", GROUP_BY])).seconds
+        })
+        .collect();
     let ours = median(ours);
-    let rows = run(datalab().args(["query", "--project", lab_s, "--format", "csv", "SELECT COUNT(*) FROM register"])).stdout;
-    println!("group-by over the register ({} rows): datalab query {:.3} s (median of 5, whole command)", rows.lines().nth(1).unwrap_or("?"), ours);
+    let rows = run(datalab().args([
+        "query",
+        "--project",
+        lab_s,
+        "--format",
+        "csv",
+        "SELECT COUNT(*) FROM register",
+    ]))
+    .stdout;
+    println!(
+        "group-by over the register ({} rows): datalab query {:.3} s (median of 5, whole command)",
+        rows.lines().nth(1).unwrap_or("?"),
+        ours
+    );
     let data_glob = format!("{}/.datalab/snapshots/register/*/data/*.parquet", lab_s);
     match duckdb(&data_glob) {
         Some((whole, inner)) => println!(
@@ -113,9 +161,15 @@ fn bench_city(root: &Path, scale: &str) {
 
 /// Runs the same SQL in DuckDB's Python package; returns (whole process, query only) medians.
 fn duckdb(glob: &str) -> Option<(f64, f64)> {
-    let ok = Command::new("python3").args(["-c", "import duckdb"]).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !ok {
-        let _ = Command::new("python3").args(["-m", "pip", "install", "--quiet", "duckdb"]).status();
+        let _ = Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "duckdb"])
+            .status();
     }
     // Only the current snapshot: the newest folder (the bench builds each city once).
     let script = format!(
@@ -125,7 +179,10 @@ fn duckdb(glob: &str) -> Option<(f64, f64)> {
     let mut inner = Vec::new();
     for _ in 0..6 {
         let started = Instant::now();
-        let out = Command::new("python3").args(["-c", &script]).output().ok()?;
+        let out = Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .ok()?;
         if !out.status.success() {
             eprintln!("duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
             return None;
@@ -138,13 +195,19 @@ fn duckdb(glob: &str) -> Option<(f64, f64)> {
     Some((median(whole), median(inner)))
 }
 
-/// A CSV of `gb` gigabytes in the Italian style, ingested with a unique key: peak RSS.
+/// A CSV of `gb` gigabytes in the Italian style (Windows-1252, `;`, decimal commas, quoted
+/// text): peak RSS of ingesting it. No unique key: a unique-key check keeps 16 bytes per
+/// distinct key in memory, which is the one part of ingest that grows with the file.
 fn bench_big_csv(root: &Path, gb: f64) {
     use std::io::Write;
     println!("\n== one large CSV, {gb} GB");
     let _ = std::fs::remove_dir_all(root);
     std::fs::create_dir_all(root.join("sources")).expect("mkdir");
-    std::fs::write(root.join("datalab.toml"), "format_version = 1\nname = \"big\"\n").expect("write");
+    std::fs::write(
+        root.join("datalab.toml"),
+        "format_version = 1\nname = \"big\"\n",
+    )
+    .expect("write");
     std::fs::write(
         root.join("sources/big.toml"),
         r#"format_version = 1
@@ -154,7 +217,6 @@ encoding = "windows-1252"
 delimiter = ";"
 decimal = ","
 date_formats = ["%d/%m/%Y"]
-unique = ["id"]
 [[columns]]
 name = "id"
 from = "ID"
@@ -182,7 +244,10 @@ type = "string"
     .expect("write spec");
     let target = (gb * 1e9) as u64;
     let started = Instant::now();
-    let mut w = std::io::BufWriter::with_capacity(1 << 22, std::fs::File::create(root.join("big.csv")).expect("create"));
+    let mut w = std::io::BufWriter::with_capacity(
+        1 << 22,
+        std::fs::File::create(root.join("big.csv")).expect("create"),
+    );
     w.write_all(b"ID;ZONA;DATA;IMPORTO;NOTE\n").expect("write");
     let mut written = 0u64;
     let mut i = 0u64;
@@ -197,14 +262,28 @@ type = "string"
             i % 100
         );
         // Windows-1252: à is one byte.
-        let bytes: Vec<u8> = line.chars().map(|c| if c == 'à' { 0xE0 } else { c as u8 }).collect();
+        let bytes: Vec<u8> = line
+            .chars()
+            .map(|c| if c == 'à' { 0xE0 } else { c as u8 })
+            .collect();
         w.write_all(&bytes).expect("write");
         written += bytes.len() as u64;
         i += 1;
     }
     w.flush().expect("flush");
-    println!("wrote {:.2} GB, {i} rows in {:.0} s", written as f64 / 1e9, started.elapsed().as_secs_f64());
-    let r = run(datalab().args(["build", "--quiet", "--project", root.to_str().expect("path"), "--format", "json"]));
+    println!(
+        "wrote {:.2} GB, {i} rows in {:.0} s",
+        written as f64 / 1e9,
+        started.elapsed().as_secs_f64()
+    );
+    let r = run(datalab().args([
+        "build",
+        "--quiet",
+        "--project",
+        root.to_str().expect("path"),
+        "--format",
+        "json",
+    ]));
     let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("report");
     let s = &report["sources"][0];
     println!(

@@ -20,7 +20,12 @@ use std::process::ExitCode;
 /// `datalab demo` to see the whole pipeline on a synthetic city, or `datalab init DIR`
 /// to create your own project.
 #[derive(Parser)]
-#[command(name = "datalab", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "datalab",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 struct Cli {
     /// Print only results and errors: no progress bars, no summaries (for scripts).
     #[arg(short, long, global = true)]

@@ -18,7 +18,11 @@ impl BuildBars {
         if quiet {
             multi.set_draw_target(ProgressDrawTarget::hidden());
         }
-        BuildBars { multi, bars: Mutex::new(HashMap::new()), quiet }
+        BuildBars {
+            multi,
+            bars: Mutex::new(HashMap::new()),
+            quiet,
+        }
     }
 }
 
@@ -26,9 +30,11 @@ impl ingest::Progress for BuildBars {
     fn started(&self, source: &str, total_bytes: u64) {
         let bar = self.multi.add(ProgressBar::new(total_bytes));
         bar.set_style(
-            ProgressStyle::with_template("{prefix:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.set_prefix(source.to_string());
         if let Ok(mut bars) = self.bars.lock() {
@@ -76,7 +82,10 @@ pub fn spinner(quiet: bool, msg: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} rows [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} rows [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.set_message(msg.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb

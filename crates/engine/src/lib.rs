@@ -17,10 +17,10 @@ mod error;
 mod query;
 mod warehouse;
 
-pub use error::EngineError;
 pub use arrow::record_batch::RecordBatch;
+pub use error::EngineError;
 pub use query::{Engine, OutputFormat, write_batches};
 pub use warehouse::{
-    BuildLock, BuildRecord, DataFile, InputFile, MANIFEST_VERSION, Manifest, SnapshotInfo, Staging, Warehouse,
-    hash_file, now,
+    BuildLock, BuildRecord, DataFile, InputFile, MANIFEST_VERSION, Manifest, SnapshotInfo, Staging,
+    Warehouse, hash_file, now,
 };

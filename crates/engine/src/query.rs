@@ -5,7 +5,9 @@ use crate::warehouse::Warehouse;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use std::io::Write;
 use std::sync::Arc;
@@ -38,12 +40,19 @@ impl Engine {
         for snap in warehouse.current()? {
             let table = listing_table(&ctx, &snap.data_dir().to_string_lossy()).await?;
             ctx.register_table(snap.source.as_str(), table)
-                .map_err(|e| EngineError::Internal(format!("cannot register {}: {e}", snap.source)))?;
+                .map_err(|e| {
+                    EngineError::Internal(format!("cannot register {}: {e}", snap.source))
+                })?;
             if let Some(q) = snap.quarantine_file() {
                 let table = listing_table(&ctx, &q.to_string_lossy()).await?;
                 quarantine
                     .register_table(snap.source.clone(), table)
-                    .map_err(|e| EngineError::Internal(format!("cannot register quarantine of {}: {e}", snap.source)))?;
+                    .map_err(|e| {
+                        EngineError::Internal(format!(
+                            "cannot register quarantine of {}: {e}",
+                            snap.source
+                        ))
+                    })?;
             }
             tables.push(snap.source.clone());
         }
@@ -52,7 +61,9 @@ impl Engine {
             .ok_or_else(|| EngineError::Internal("default catalog missing".into()))?;
         catalog
             .register_schema("quarantine", quarantine)
-            .map_err(|e| EngineError::Internal(format!("cannot register the quarantine schema: {e}")))?;
+            .map_err(|e| {
+                EngineError::Internal(format!("cannot register the quarantine schema: {e}"))
+            })?;
         Ok(Engine { ctx, tables })
     }
 
@@ -68,21 +79,30 @@ impl Engine {
 
     /// Runs one SQL statement and collects its result.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
-        let df = self.ctx.sql(sql).await.map_err(|e| EngineError::Query(clean(&e)))?;
-        df.collect().await.map_err(|e| EngineError::Query(clean(&e)))
+        let df = self
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| EngineError::Query(clean(&e)))?;
+        df.collect()
+            .await
+            .map_err(|e| EngineError::Query(clean(&e)))
     }
 }
 
 async fn listing_table(ctx: &SessionContext, path: &str) -> Result<Arc<ListingTable>, EngineError> {
-    let url = ListingTableUrl::parse(path).map_err(|e| EngineError::Internal(format!("bad path {path}: {e}")))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let url = ListingTableUrl::parse(path)
+        .map_err(|e| EngineError::Internal(format!("bad path {path}: {e}")))?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     let state = ctx.state();
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .infer_schema(&state)
         .await
         .map_err(|e| EngineError::Internal(format!("cannot read snapshot {path}: {e}")))?;
-    let table = ListingTable::try_new(config).map_err(|e| EngineError::Internal(format!("cannot open snapshot {path}: {e}")))?;
+    let table = ListingTable::try_new(config)
+        .map_err(|e| EngineError::Internal(format!("cannot open snapshot {path}: {e}")))?;
     Ok(Arc::new(table))
 }
 
@@ -96,7 +116,11 @@ fn clean(e: &datafusion::error::DataFusionError) -> String {
 }
 
 /// Writes query results to `out` in the chosen format.
-pub fn write_batches(batches: &[RecordBatch], format: OutputFormat, out: &mut dyn Write) -> Result<(), EngineError> {
+pub fn write_batches(
+    batches: &[RecordBatch],
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<(), EngineError> {
     let io = |e: std::io::Error| EngineError::io("<stdout>", &e);
     match format {
         OutputFormat::Table => {
@@ -107,7 +131,9 @@ pub fn write_batches(batches: &[RecordBatch], format: OutputFormat, out: &mut dy
             writeln!(out, "{rows} row{}", if rows == 1 { "" } else { "s" }).map_err(io)?;
         }
         OutputFormat::Csv => {
-            let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut *out);
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut *out);
             for b in batches {
                 writer
                     .write(b)

@@ -82,7 +82,10 @@ impl SnapshotInfo {
         self.dir.join("data")
     }
     pub fn quarantine_file(&self) -> Option<PathBuf> {
-        self.manifest.quarantine.as_ref().map(|q| self.dir.join(&q.path))
+        self.manifest
+            .quarantine
+            .as_ref()
+            .map(|q| self.dir.join(&q.path))
     }
 }
 
@@ -178,7 +181,11 @@ impl Warehouse {
             .map_err(|e| catalog_err(&self.catalog_path, e))?;
         let version: Option<String> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| catalog_err(&self.catalog_path, e))?;
         match version.as_deref().map(str::parse::<i64>) {
@@ -251,9 +258,11 @@ impl Warehouse {
     pub fn snapshot(&self, id: &str) -> Result<Option<SnapshotInfo>, EngineError> {
         let row: Option<(String, String)> = self
             .conn
-            .query_row("SELECT source, manifest FROM snapshots WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT source, manifest FROM snapshots WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .map_err(|e| catalog_err(&self.catalog_path, e))?;
         match row {
@@ -266,8 +275,9 @@ impl Warehouse {
     }
 
     fn info(&self, id: &str, source: &str, manifest: &str) -> Result<SnapshotInfo, EngineError> {
-        let manifest: Manifest = serde_json::from_str(manifest)
-            .map_err(|e| EngineError::Internal(format!("manifest of snapshot {id} is unreadable: {e}")))?;
+        let manifest: Manifest = serde_json::from_str(manifest).map_err(|e| {
+            EngineError::Internal(format!("manifest of snapshot {id} is unreadable: {e}"))
+        })?;
         Ok(SnapshotInfo {
             id: id.to_string(),
             source: source.to_string(),
@@ -278,7 +288,11 @@ impl Warehouse {
 
     /// Moves a finished staging folder into the snapshot store and catalogs it (not yet
     /// current). The manifest is written into the folder first, so a stored folder is complete.
-    pub fn store(&self, mut staging: Staging, manifest: &Manifest) -> Result<SnapshotInfo, EngineError> {
+    pub fn store(
+        &self,
+        mut staging: Staging,
+        manifest: &Manifest,
+    ) -> Result<SnapshotInfo, EngineError> {
         let json = serde_json::to_string_pretty(manifest)
             .map_err(|e| EngineError::Internal(format!("cannot serialize manifest: {e}")))?;
         let mpath = staging.dir.join("manifest.json");
@@ -341,7 +355,8 @@ impl Warehouse {
         )
         .map_err(|e| catalog_err(&path, e))?;
         let build_id = tx.last_insert_rowid();
-        tx.execute("DELETE FROM current", []).map_err(|e| catalog_err(&path, e))?;
+        tx.execute("DELETE FROM current", [])
+            .map_err(|e| catalog_err(&path, e))?;
         for (source, id) in current {
             tx.execute(
                 "INSERT INTO current(source, snapshot_id, build_id) VALUES (?1, ?2, ?3)",
@@ -362,7 +377,13 @@ impl Warehouse {
             )
             .map_err(|e| catalog_err(&self.catalog_path, e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
             .map_err(|e| catalog_err(&self.catalog_path, e))?;
         let mut out = Vec::new();
         for row in rows {
@@ -452,5 +473,91 @@ fn catalog_err(path: &Path, e: rusqlite::Error) -> EngineError {
     EngineError::Catalog {
         path: path.to_path_buf(),
         message: e.to_string().to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(source: &str, id: &str) -> Manifest {
+        Manifest {
+            format_version: MANIFEST_VERSION,
+            snapshot_id: id.into(),
+            source: source.into(),
+            fingerprint: format!("{id}-fp"),
+            spec_hash: "h".into(),
+            created_at: now(),
+            datalab_version: "test".into(),
+            inputs: vec![],
+            rows_in: 3,
+            rows_loaded: 2,
+            rows_quarantined: 1,
+            quarantine_reasons: BTreeMap::new(),
+            columns: vec![],
+            data: vec![],
+            quarantine: None,
+            period_min: None,
+            period_max: None,
+            references: BTreeMap::new(),
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn snapshots_become_current_only_on_commit() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut wh = Warehouse::open(tmp.path()).expect("open");
+        let lock = wh.lock().expect("lock");
+        let staging = wh.staging(&lock, "a").expect("staging");
+        let staged_dir = staging.dir.clone();
+        let info = wh.store(staging, &manifest("a", "id1")).expect("store");
+        assert!(!staged_dir.exists(), "staging moved into place");
+        assert!(info.dir.join("manifest.json").is_file());
+        assert!(
+            wh.current().expect("current").is_empty(),
+            "stored is not yet current"
+        );
+        wh.commit(
+            &lock,
+            &[("a".into(), "id1".into())],
+            &now(),
+            &serde_json::json!([]),
+        )
+        .expect("commit");
+        let cur = wh.current().expect("current");
+        assert_eq!(cur.len(), 1);
+        assert_eq!(cur[0].manifest.rows_in, 3);
+        assert!(wh.snapshot("id1").expect("lookup").is_some());
+        assert!(wh.last_build().expect("last build").is_some());
+    }
+
+    #[test]
+    fn a_dropped_staging_folder_is_removed_and_the_lock_is_exclusive() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(tmp.path()).expect("open");
+        let lock = wh.lock().expect("lock");
+        let staging = wh.staging(&lock, "a").expect("staging");
+        let dir = staging.dir.clone();
+        drop(staging);
+        assert!(!dir.exists());
+        let other = Warehouse::open(tmp.path()).expect("open again");
+        assert!(matches!(other.lock(), Err(EngineError::Locked(_))));
+        drop(lock);
+        assert!(other.lock().is_ok(), "the lock is released with its holder");
+    }
+
+    #[test]
+    fn file_hashes_are_cached_by_size_and_mtime() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wh = Warehouse::open(&tmp.path().join(".datalab")).expect("open");
+        let f = tmp.path().join("x.csv");
+        std::fs::write(&f, "a\n1\n").expect("write");
+        let (size, h1) = wh.file_hash(&f).expect("hash");
+        assert_eq!(size, 4);
+        assert_eq!(h1, blake3::hash(b"a\n1\n").to_hex().to_string());
+        std::fs::write(&f, "a\n22\n").expect("rewrite");
+        let (_, h2) = wh.file_hash(&f).expect("hash");
+        assert_ne!(h1, h2, "a changed file is re-hashed");
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::IngestError;
 use crate::read::{Row, Sink, read_file};
-use crate::validate::{Failure, Validator, date_string, display, Value};
+use crate::validate::{Failure, Validator, Value, date_string, display};
 use crate::writer::{DataWriter, QuarantineWriter};
 use engine::{DataFile, InputFile, MANIFEST_VERSION, Manifest, SnapshotInfo, Staging, Warehouse};
 use model::ColumnType;
@@ -90,7 +90,11 @@ impl SourceReport {
             rows_loaded: m.rows_loaded,
             rows_quarantined: m.rows_quarantined,
             quarantine_reasons: m.quarantine_reasons.clone(),
-            seconds: if action == Action::Built { m.seconds } else { 0.0 },
+            seconds: if action == Action::Built {
+                m.seconds
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -115,15 +119,26 @@ pub(crate) struct Input {
 
 /// Expands a spec's globs (relative to the project root), sorted, and hashes each file
 /// (through the warehouse's cache).
-pub(crate) fn resolve_inputs(project: &Project, spec: &SourceSpec, wh: &Warehouse) -> Result<Vec<Input>, IngestError> {
+pub(crate) fn resolve_inputs(
+    project: &Project,
+    spec: &SourceSpec,
+    wh: &Warehouse,
+) -> Result<Vec<Input>, IngestError> {
     let mut out: Vec<Input> = Vec::new();
     for pattern in &spec.files {
         let full = project.root.join(pattern);
         let full_s = full.to_string_lossy().into_owned();
         let paths = glob::glob(&full_s).map_err(|e| {
-            IngestError::file(project.root.join(&spec.spec_file), 0, format!("key `files`: bad glob `{pattern}`: {e}"))
+            IngestError::file(
+                project.root.join(&spec.spec_file),
+                0,
+                format!("key `files`: bad glob `{pattern}`: {e}"),
+            )
         })?;
-        let mut matched: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+        let mut matched: Vec<PathBuf> = paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
         if matched.is_empty() {
             return Err(IngestError::NoFiles {
                 source_name: spec.name.clone(),
@@ -142,7 +157,12 @@ pub(crate) fn resolve_inputs(project: &Project, spec: &SourceSpec, wh: &Warehous
                 continue;
             }
             let (bytes, hash) = wh.file_hash(&abs)?;
-            out.push(Input { rel, abs, bytes, hash });
+            out.push(Input {
+                rel,
+                abs,
+                bytes,
+                hash,
+            });
         }
     }
     Ok(out)
@@ -157,13 +177,20 @@ struct FingerprintInput<'a> {
 }
 
 /// (fingerprint, spec hash) of a source given its inputs and the snapshots it references.
-pub(crate) fn fingerprint(spec: &SourceSpec, inputs: &[Input], references: &BTreeMap<String, String>) -> (String, String) {
+pub(crate) fn fingerprint(
+    spec: &SourceSpec,
+    inputs: &[Input],
+    references: &BTreeMap<String, String>,
+) -> (String, String) {
     let spec_json = serde_json::to_vec(spec).unwrap_or_default();
     let spec_hash = blake3::hash(&spec_json).to_hex().to_string();
     let fi = FingerprintInput {
         ingest_version: INGEST_VERSION,
         spec,
-        inputs: inputs.iter().map(|i| (i.rel.as_str(), i.hash.as_str())).collect(),
+        inputs: inputs
+            .iter()
+            .map(|i| (i.rel.as_str(), i.hash.as_str()))
+            .collect(),
         references,
     };
     let json = serde_json::to_vec(&fi).unwrap_or_default();
@@ -186,12 +213,20 @@ struct Job<'p> {
 }
 
 /// Builds every source of the project that changed, and commits the new current set.
-pub fn build(project: &Project, opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport, IngestError> {
+pub fn build(
+    project: &Project,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<BuildReport, IngestError> {
     let started = Instant::now();
     let started_at = engine::now();
     let mut wh = Warehouse::open(&project.data_dir())?;
     let lock = wh.lock()?;
-    let current: BTreeMap<String, SnapshotInfo> = wh.current()?.into_iter().map(|s| (s.source.clone(), s)).collect();
+    let current: BTreeMap<String, SnapshotInfo> = wh
+        .current()?
+        .into_iter()
+        .map(|s| (s.source.clone(), s))
+        .collect();
     let mut chosen: BTreeMap<String, SnapshotInfo> = BTreeMap::new();
     let mut reports: Vec<SourceReport> = Vec::new();
     let mut changed = false;
@@ -228,14 +263,23 @@ pub fn build(project: &Project, opts: &BuildOptions, progress: &dyn Progress) ->
             let mut reference_sets = Vec::new();
             for c in &spec.columns {
                 if let Some(r) = &c.references {
-                    let snap = chosen
-                        .get(&r.source)
-                        .ok_or_else(|| IngestError::Internal(format!("{} built before {}", spec.name, r.source)))?;
-                    reference_sets.push((c.name.clone(), Arc::new(column_values(snap, &r.column)?)));
+                    let snap = chosen.get(&r.source).ok_or_else(|| {
+                        IngestError::Internal(format!("{} built before {}", spec.name, r.source))
+                    })?;
+                    reference_sets
+                        .push((c.name.clone(), Arc::new(column_values(snap, &r.column)?)));
                 }
             }
             let staging = wh.staging(&lock, &spec.name)?;
-            jobs.push(Job { spec, inputs, references, reference_sets, fingerprint: fp, spec_hash, staging });
+            jobs.push(Job {
+                spec,
+                inputs,
+                references,
+                reference_sets,
+                fingerprint: fp,
+                spec_hash,
+                staging,
+            });
         }
         if jobs.is_empty() {
             continue;
@@ -263,19 +307,33 @@ pub fn build(project: &Project, opts: &BuildOptions, progress: &dyn Progress) ->
     }
     changed |= opts.force || chosen.keys().ne(current.keys());
     let build_id = if changed {
-        let new_current: Vec<(String, String)> = chosen.iter().map(|(k, v)| (k.clone(), v.id.clone())).collect();
+        let new_current: Vec<(String, String)> = chosen
+            .iter()
+            .map(|(k, v)| (k.clone(), v.id.clone()))
+            .collect();
         let summary = serde_json::to_value(&reports).unwrap_or_default();
         Some(wh.commit(&lock, &new_current, &started_at, &summary)?)
     } else {
         None
     };
     reports.sort_by(|a, b| a.source.cmp(&b.source));
-    Ok(BuildReport { sources: reports, build_id, seconds: started.elapsed().as_secs_f64() })
+    Ok(BuildReport {
+        sources: reports,
+        build_id,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
-fn run_parallel(jobs: Vec<Job<'_>>, threads: usize, progress: &dyn Progress) -> Vec<Result<(Staging, Manifest), IngestError>> {
+fn run_parallel(
+    jobs: Vec<Job<'_>>,
+    threads: usize,
+    progress: &dyn Progress,
+) -> Vec<Result<(Staging, Manifest), IngestError>> {
     let n = jobs.len();
-    let slots: Vec<std::sync::Mutex<Option<Job<'_>>>> = jobs.into_iter().map(|j| std::sync::Mutex::new(Some(j))).collect();
+    let slots: Vec<std::sync::Mutex<Option<Job<'_>>>> = jobs
+        .into_iter()
+        .map(|j| std::sync::Mutex::new(Some(j)))
+        .collect();
     let results: Vec<std::sync::Mutex<Option<Result<(Staging, Manifest), IngestError>>>> =
         (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
@@ -321,17 +379,18 @@ fn column_values(snap: &SnapshotInfo, column: &str) -> Result<HashSet<String>, I
         let file = std::fs::File::open(&path).map_err(|e| IngestError::io(&path, &e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)
             .map_err(|e| IngestError::Internal(format!("snapshot file {}: {e}", path.display())))?;
-        let idx = builder
-            .schema()
-            .index_of(column)
-            .map_err(|_| IngestError::Internal(format!("snapshot {} has no column {column}", snap.id)))?;
+        let idx = builder.schema().index_of(column).map_err(|_| {
+            IngestError::Internal(format!("snapshot {} has no column {column}", snap.id))
+        })?;
         let mask = ProjectionMask::roots(builder.parquet_schema(), [idx]);
         let reader = builder
             .with_projection(mask)
             .build()
             .map_err(|e| IngestError::Internal(format!("snapshot file {}: {e}", path.display())))?;
         for batch in reader {
-            let batch = batch.map_err(|e| IngestError::Internal(format!("snapshot file {}: {e}", path.display())))?;
+            let batch = batch.map_err(|e| {
+                IngestError::Internal(format!("snapshot file {}: {e}", path.display()))
+            })?;
             let a = batch.column(0);
             for r in 0..a.len() {
                 if a.is_null(r) {
@@ -413,7 +472,12 @@ impl Sink for SourceSink<'_> {
                 self.loaded += 1;
             }
             Err(failures) => {
-                self.quarantine.append(&self.file, row.line, &failures, &raw_json(self.spec, row))?;
+                self.quarantine.append(
+                    &self.file,
+                    row.line,
+                    &failures,
+                    &raw_json(self.spec, row),
+                )?;
                 tally(&mut self.reasons, &failures);
                 self.quarantined += 1;
             }
@@ -422,7 +486,8 @@ impl Sink for SourceSink<'_> {
     }
 
     fn progress(&mut self, bytes: u64) {
-        self.progress.advanced(&self.spec.name, self.base_bytes + bytes);
+        self.progress
+            .advanced(&self.spec.name, self.base_bytes + bytes);
     }
 }
 
@@ -437,12 +502,19 @@ fn tally(reasons: &mut BTreeMap<String, u64>, failures: &[Failure]) {
 fn raw_json(spec: &SourceSpec, row: &Row<'_, '_>) -> String {
     let mut map = serde_json::Map::new();
     for (c, cell) in spec.columns.iter().zip(row.cells.iter()) {
-        map.insert(c.from.clone(), cell.raw().map_or(serde_json::Value::Null, serde_json::Value::String));
+        map.insert(
+            c.from.clone(),
+            cell.raw()
+                .map_or(serde_json::Value::Null, serde_json::Value::String),
+        );
     }
     serde_json::Value::Object(map).to_string()
 }
 
-fn ingest_source(job: Job<'_>, progress: &dyn Progress) -> Result<(Staging, Manifest), IngestError> {
+fn ingest_source(
+    job: Job<'_>,
+    progress: &dyn Progress,
+) -> Result<(Staging, Manifest), IngestError> {
     let started = Instant::now();
     let spec = job.spec;
     let total: u64 = job.inputs.iter().map(|i| i.bytes).sum();
@@ -457,7 +529,10 @@ fn ingest_source(job: Job<'_>, progress: &dyn Progress) -> Result<(Staging, Mani
         quarantine: QuarantineWriter::create(&quarantine_path)?,
         spec,
         file: String::new(),
-        period: spec.period.as_ref().and_then(|p| spec.columns.iter().position(|c| &c.name == p)),
+        period: spec
+            .period
+            .as_ref()
+            .and_then(|p| spec.columns.iter().position(|c| &c.name == p)),
         range: PeriodRange::default(),
         reasons: BTreeMap::new(),
         rows_in: 0,
@@ -481,7 +556,16 @@ fn ingest_source(job: Job<'_>, progress: &dyn Progress) -> Result<(Staging, Mani
             rows_quarantined: sink.quarantined - q0,
         });
     }
-    let SourceSink { data, quarantine, rows_in, loaded, quarantined, reasons, range, .. } = sink;
+    let SourceSink {
+        data,
+        quarantine,
+        rows_in,
+        loaded,
+        quarantined,
+        reasons,
+        range,
+        ..
+    } = sink;
     let data_rows = data.finish()?;
     let q_rows = quarantine.finish()?;
     if rows_in != loaded + quarantined || data_rows != loaded || q_rows != quarantined {
@@ -509,8 +593,14 @@ fn ingest_source(job: Job<'_>, progress: &dyn Progress) -> Result<(Staging, Mani
             .iter()
             .map(|c| (c.name.clone(), c.ty.name().to_string()))
             .chain([
-                (crate::writer::FILE_COLUMN.to_string(), ColumnType::String.name().to_string()),
-                (crate::writer::LINE_COLUMN.to_string(), ColumnType::Integer.name().to_string()),
+                (
+                    crate::writer::FILE_COLUMN.to_string(),
+                    ColumnType::String.name().to_string(),
+                ),
+                (
+                    crate::writer::LINE_COLUMN.to_string(),
+                    ColumnType::Integer.name().to_string(),
+                ),
             ])
             .collect(),
         data: vec![data_file(&job.staging.dir, data_rel, data_rows)?],
@@ -525,7 +615,14 @@ fn ingest_source(job: Job<'_>, progress: &dyn Progress) -> Result<(Staging, Mani
 
 fn data_file(dir: &Path, rel: &str, rows: u64) -> Result<DataFile, IngestError> {
     let path = dir.join(rel);
-    let bytes = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, &e))?.len();
+    let bytes = std::fs::metadata(&path)
+        .map_err(|e| IngestError::io(&path, &e))?
+        .len();
     let hash = engine::hash_file(&path)?;
-    Ok(DataFile { path: rel.to_string(), bytes, rows, hash })
+    Ok(DataFile {
+        path: rel.to_string(),
+        bytes,
+        rows,
+        hash,
+    })
 }

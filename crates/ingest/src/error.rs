@@ -79,7 +79,9 @@ impl IngestError {
     /// failures of the machine or of datalab itself.
     pub fn is_input_error(&self) -> bool {
         match self {
-            IngestError::Project(_) | IngestError::File { .. } | IngestError::NoFiles { .. } => true,
+            IngestError::Project(_) | IngestError::File { .. } | IngestError::NoFiles { .. } => {
+                true
+            }
             IngestError::Many(v) => v.iter().all(IngestError::is_input_error),
             IngestError::Engine(_) | IngestError::Internal(_) => false,
         }

@@ -20,7 +20,9 @@ mod status;
 mod validate;
 mod writer;
 
-pub use build::{Action, BuildOptions, BuildReport, INGEST_VERSION, NoProgress, Progress, SourceReport, build};
+pub use build::{
+    Action, BuildOptions, BuildReport, INGEST_VERSION, NoProgress, Progress, SourceReport, build,
+};
 pub use error::IngestError;
 pub use status::{SourceState, SourceStatus, status};
 pub use writer::{FILE_COLUMN, LINE_COLUMN};

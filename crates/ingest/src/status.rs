@@ -43,7 +43,11 @@ pub struct SourceStatus {
 /// The status of every source of the project (and of orphaned snapshots), sorted by name.
 pub fn status(project: &Project) -> Result<Vec<SourceStatus>, IngestError> {
     let wh = Warehouse::open(&project.data_dir())?;
-    let current: BTreeMap<String, engine::SnapshotInfo> = wh.current()?.into_iter().map(|s| (s.source.clone(), s)).collect();
+    let current: BTreeMap<String, engine::SnapshotInfo> = wh
+        .current()?
+        .into_iter()
+        .map(|s| (s.source.clone(), s))
+        .collect();
     let mut out = Vec::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for level in project.build_order()? {
@@ -61,7 +65,9 @@ pub fn status(project: &Project) -> Result<Vec<SourceStatus>, IngestError> {
                     match cur {
                         None => SourceState::NeverBuilt,
                         Some(c) if c.manifest.fingerprint == fp => SourceState::UpToDate,
-                        Some(c) => SourceState::Stale(why_stale(&c.manifest, &spec_hash, &inputs, &refs)),
+                        Some(c) => {
+                            SourceState::Stale(why_stale(&c.manifest, &spec_hash, &inputs, &refs))
+                        }
                     }
                 }
             };
@@ -80,12 +86,24 @@ pub fn status(project: &Project) -> Result<Vec<SourceStatus>, IngestError> {
     Ok(out)
 }
 
-fn why_stale(m: &Manifest, spec_hash: &str, inputs: &[crate::build::Input], refs: &BTreeMap<String, String>) -> String {
+fn why_stale(
+    m: &Manifest,
+    spec_hash: &str,
+    inputs: &[crate::build::Input],
+    refs: &BTreeMap<String, String>,
+) -> String {
     if m.spec_hash != spec_hash {
         return "the spec changed".into();
     }
-    let old: BTreeMap<&str, &str> = m.inputs.iter().map(|f| (f.path.as_str(), f.hash.as_str())).collect();
-    let new: BTreeMap<&str, &str> = inputs.iter().map(|f| (f.rel.as_str(), f.hash.as_str())).collect();
+    let old: BTreeMap<&str, &str> = m
+        .inputs
+        .iter()
+        .map(|f| (f.path.as_str(), f.hash.as_str()))
+        .collect();
+    let new: BTreeMap<&str, &str> = inputs
+        .iter()
+        .map(|f| (f.rel.as_str(), f.hash.as_str()))
+        .collect();
     let mut what = Vec::new();
     for (p, h) in &new {
         match old.get(p) {

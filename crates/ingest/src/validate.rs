@@ -66,7 +66,10 @@ pub(crate) fn epoch() -> NaiveDate {
 
 impl Validator {
     /// `references` gives, per column name, the set of values of the referenced column.
-    pub(crate) fn new(spec: &SourceSpec, references: &[(String, Arc<HashSet<String>>)]) -> Validator {
+    pub(crate) fn new(
+        spec: &SourceSpec,
+        references: &[(String, Arc<HashSet<String>>)],
+    ) -> Validator {
         let columns = spec
             .columns
             .iter()
@@ -78,7 +81,10 @@ impl Validator {
                 max: c.max,
                 allowed: c.allowed.iter().cloned().collect(),
                 allowed_list: c.allowed.join(", "),
-                codelist: c.codelist.as_ref().map(|cl| (cl.path.clone(), cl.codes.clone())),
+                codelist: c
+                    .codelist
+                    .as_ref()
+                    .map(|cl| (cl.path.clone(), cl.codes.clone())),
                 // Specs were validated at load: the pattern compiles.
                 regex: c
                     .regex
@@ -96,7 +102,8 @@ impl Validator {
             .date_formats
             .iter()
             .map(|f| {
-                let items: Vec<Item<'static>> = StrftimeItems::new(f).map(|i| i.to_owned()).collect();
+                let items: Vec<Item<'static>> =
+                    StrftimeItems::new(f).map(|i| i.to_owned()).collect();
                 (f.clone(), items)
             })
             .collect();
@@ -116,10 +123,17 @@ impl Validator {
     }
 
     /// Converts and checks a row. On success the values are in spec column order.
-    pub(crate) fn check<'r>(&mut self, row: &'r Row<'_, '_>) -> Result<Vec<Value<'r>>, Vec<Failure>> {
+    pub(crate) fn check<'r>(
+        &mut self,
+        row: &'r Row<'_, '_>,
+    ) -> Result<Vec<Value<'r>>, Vec<Failure>> {
         let mut failures = Vec::new();
         if let Some(p) = &row.problem {
-            failures.push(Failure { column: None, rule: "row", message: p.clone() });
+            failures.push(Failure {
+                column: None,
+                rule: "row",
+                message: p.clone(),
+            });
         }
         let mut values = Vec::with_capacity(self.columns.len());
         for (col, cell) in self.columns.iter().zip(row.cells.iter()) {
@@ -131,7 +145,11 @@ impl Validator {
                     values.push(v);
                 }
                 Err(message) => {
-                    failures.push(Failure { column: Some(col.name.clone()), rule: "type", message });
+                    failures.push(Failure {
+                        column: Some(col.name.clone()),
+                        rule: "type",
+                        message,
+                    });
                     values.push(Value::Null);
                 }
             }
@@ -154,7 +172,11 @@ impl Validator {
                 }
             }
             if !self.seen.insert(h.digest128()) {
-                let names: Vec<&str> = self.unique.iter().map(|&i| self.columns[i].name.as_str()).collect();
+                let names: Vec<&str> = self
+                    .unique
+                    .iter()
+                    .map(|&i| self.columns[i].name.as_str())
+                    .collect();
                 let vals: Vec<String> = self.unique.iter().map(|&i| display(&values[i])).collect();
                 return Err(vec![Failure {
                     column: None,
@@ -172,7 +194,8 @@ impl Validator {
 
     fn is_null(&self, s: &str) -> bool {
         let t = s.trim();
-        self.null_values.iter().any(|n| n == t) || (t.is_empty() && self.null_values.iter().any(|n| n.trim().is_empty()))
+        self.null_values.iter().any(|n| n == t)
+            || (t.is_empty() && self.null_values.iter().any(|n| n.trim().is_empty()))
     }
 
     fn convert<'r>(&self, col: &ColumnRules, cell: &'r Cell<'_>) -> Result<Value<'r>, String> {
@@ -185,28 +208,36 @@ impl Validator {
         match col.ty {
             ColumnType::String => Ok(Value::Str(Cow::Borrowed(text))),
             ColumnType::Integer => {
-                let cleaned = self.clean_number(text).ok_or_else(|| format!("`{text}` is not a number"))?;
+                let cleaned = self
+                    .clean_number(text)
+                    .ok_or_else(|| format!("`{text}` is not a number"))?;
                 cleaned
                     .parse::<i64>()
                     .map(Value::Int)
                     .map_err(|_| format!("`{text}` is not an integer"))
             }
             ColumnType::Float => {
-                let cleaned = self.clean_number(text).ok_or_else(|| format!("`{text}` is not a number"))?;
+                let cleaned = self
+                    .clean_number(text)
+                    .ok_or_else(|| format!("`{text}` is not a number"))?;
                 match cleaned.parse::<f64>() {
                     Ok(f) if f.is_finite() => Ok(Value::Float(f)),
                     _ => Err(format!("`{text}` is not a number")),
                 }
             }
-            ColumnType::Boolean => parse_bool(text)
-                .map(Value::Bool)
-                .ok_or_else(|| format!("`{text}` is not a boolean (expected true/false, si/no, 1/0)")),
+            ColumnType::Boolean => parse_bool(text).map(Value::Bool).ok_or_else(|| {
+                format!("`{text}` is not a boolean (expected true/false, si/no, 1/0)")
+            }),
             ColumnType::Date => self
                 .parse_date(text)
                 .map(|d| Value::Date((d - epoch()).num_days() as i32))
                 .ok_or_else(|| {
-                    let formats: Vec<&str> = self.date_formats.iter().map(|(f, _)| f.as_str()).collect();
-                    format!("`{text}` is not a valid date (formats: {})", formats.join(", "))
+                    let formats: Vec<&str> =
+                        self.date_formats.iter().map(|(f, _)| f.as_str()).collect();
+                    format!(
+                        "`{text}` is not a valid date (formats: {})",
+                        formats.join(", ")
+                    )
                 }),
         }
     }
@@ -215,7 +246,11 @@ impl Validator {
     /// the decimal separator to `.`. `None` when the text is not a number in this notation.
     fn clean_number<'t>(&self, text: &'t str) -> Option<Cow<'t, str>> {
         let body = text.strip_prefix(['-', '+']).unwrap_or(text);
-        if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+        if body.is_empty()
+            || !body
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+        {
             return None;
         }
         let (int_part, frac) = match body.split_once(self.decimal) {
@@ -250,7 +285,9 @@ impl Validator {
         }
         let sign = if text.starts_with('-') { "-" } else { "" };
         Some(match frac {
-            None if sign.is_empty() && matches!(int_clean, Cow::Borrowed(_)) => Cow::Borrowed(text.trim_start_matches('+')),
+            None if sign.is_empty() && matches!(int_clean, Cow::Borrowed(_)) => {
+                Cow::Borrowed(text.trim_start_matches('+'))
+            }
             None => Cow::Owned(format!("{sign}{int_clean}")),
             Some(f) => Cow::Owned(format!("{sign}{int_clean}.{f}")),
         })
@@ -269,29 +306,53 @@ impl Validator {
     }
 
     fn rules(&self, col: &ColumnRules, v: &Value<'_>) -> Result<(), Failure> {
-        let fail = |rule: &'static str, message: String| Failure { column: Some(col.name.clone()), rule, message };
+        let fail = |rule: &'static str, message: String| Failure {
+            column: Some(col.name.clone()),
+            rule,
+            message,
+        };
         if matches!(v, Value::Null) {
-            return if col.required { Err(fail("required", "missing required value".into())) } else { Ok(()) };
+            return if col.required {
+                Err(fail("required", "missing required value".into()))
+            } else {
+                Ok(())
+            };
         }
         if let Some(lo) = col.min
             && below(v, lo)
         {
-            return Err(fail("range", format!("`{}` is below the minimum {}", display(v), bound_str(lo))));
+            return Err(fail(
+                "range",
+                format!("`{}` is below the minimum {}", display(v), bound_str(lo)),
+            ));
         }
         if let Some(hi) = col.max
             && below_or_above(v, hi)
         {
-            return Err(fail("range", format!("`{}` is above the maximum {}", display(v), bound_str(hi))));
+            return Err(fail(
+                "range",
+                format!("`{}` is above the maximum {}", display(v), bound_str(hi)),
+            ));
         }
-        if !col.allowed.is_empty() || col.codelist.is_some() || col.regex.is_some() || col.reference.is_some() {
+        if !col.allowed.is_empty()
+            || col.codelist.is_some()
+            || col.regex.is_some()
+            || col.reference.is_some()
+        {
             let s = display(v);
             if !col.allowed.is_empty() && !col.allowed.contains(s.as_str()) {
-                return Err(fail("allowed", format!("`{s}` is not one of: {}", col.allowed_list)));
+                return Err(fail(
+                    "allowed",
+                    format!("`{s}` is not one of: {}", col.allowed_list),
+                ));
             }
             if let Some((path, codes)) = &col.codelist
                 && !codes.contains(s.as_str())
             {
-                return Err(fail("codelist", format!("`{s}` is not in the codelist {path}")));
+                return Err(fail(
+                    "codelist",
+                    format!("`{s}` is not in the codelist {path}"),
+                ));
             }
             if let Some((pattern, re)) = &col.regex
                 && !re.is_match(&s)
@@ -311,10 +372,14 @@ impl Validator {
 fn convert_typed<'r>(ty: ColumnType, cell: &Cell<'_>) -> Result<Value<'r>, String> {
     let raw = cell.raw().unwrap_or_default();
     match (ty, cell) {
-        (ColumnType::String, Cell::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(Value::Str(Cow::Owned(format!("{}", *f as i64)))),
+        (ColumnType::String, Cell::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            Ok(Value::Str(Cow::Owned(format!("{}", *f as i64))))
+        }
         (ColumnType::String, _) => Ok(Value::Str(Cow::Owned(raw))),
         (ColumnType::Integer, Cell::Int(i)) => Ok(Value::Int(*i)),
-        (ColumnType::Integer, Cell::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(*f as i64)),
+        (ColumnType::Integer, Cell::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+            Ok(Value::Int(*f as i64))
+        }
         (ColumnType::Float, Cell::Int(i)) => Ok(Value::Float(*i as f64)),
         (ColumnType::Float, Cell::Float(f)) if f.is_finite() => Ok(Value::Float(*f)),
         (ColumnType::Boolean, Cell::Bool(b)) => Ok(Value::Bool(*b)),
@@ -323,7 +388,9 @@ fn convert_typed<'r>(ty: ColumnType, cell: &Cell<'_>) -> Result<Value<'r>, Strin
         (ColumnType::Date, Cell::DateTime(dt)) if dt.time().num_seconds_from_midnight() == 0 => {
             Ok(Value::Date((dt.date() - epoch()).num_days() as i32))
         }
-        (ColumnType::Date, Cell::DateTime(_)) => Err(format!("`{raw}` has a time of day, expected a date")),
+        (ColumnType::Date, Cell::DateTime(_)) => {
+            Err(format!("`{raw}` has a time of day, expected a date"))
+        }
         (ty, _) => Err(format!("`{raw}` is not a valid {ty}")),
     }
 }
@@ -399,5 +466,151 @@ fn hash_value(h: &mut Xxh3, v: &Value<'_>) {
             h.update(&[5]);
             h.update(&d.to_le_bytes());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use project::{ColumnSpec, SourceSpec};
+
+    fn spec(decimal: char, thousands: Option<char>, ty: ColumnType) -> SourceSpec {
+        SourceSpec {
+            name: "t".into(),
+            spec_file: "sources/t.toml".into(),
+            title: String::new(),
+            holder: String::new(),
+            description: String::new(),
+            files: vec!["t.csv".into()],
+            format: model::Format::Csv,
+            encoding: model::Encoding::Utf8,
+            delimiter: b';',
+            quote: b'"',
+            decimal,
+            thousands,
+            header_row: 1,
+            sheet: None,
+            date_formats: vec!["%d/%m/%Y".into(), "%Y-%m-%d".into()],
+            null_values: vec!["".into(), "NA".into()],
+            unique: vec![],
+            period: None,
+            columns: vec![ColumnSpec {
+                name: "v".into(),
+                from: "V".into(),
+                ty,
+                required: false,
+                pseudonym: false,
+                min: None,
+                max: None,
+                allowed: vec![],
+                codelist: None,
+                regex: None,
+                references: None,
+            }],
+        }
+    }
+
+    /// Converts one text cell; `Ok(display)` or `Err(rule)`.
+    fn check(
+        decimal: char,
+        thousands: Option<char>,
+        ty: ColumnType,
+        input: &str,
+        expect: Result<&str, &str>,
+    ) {
+        let spec = spec(decimal, thousands, ty);
+        let mut v = Validator::new(&spec, &[]);
+        let cells = [Cell::Text(Cow::Borrowed(input))];
+        let row = Row {
+            line: 2,
+            cells: &cells,
+            problem: None,
+        };
+        let got = v
+            .check(&row)
+            .map(|vals| display(&vals[0]))
+            .map_err(|f| f[0].rule);
+        assert_eq!(
+            got.as_deref().map_err(|e| *e),
+            expect,
+            "{ty} `{input}` with decimal {decimal:?} thousands {thousands:?}"
+        );
+    }
+
+    #[test]
+    fn italian_numbers_convert_exactly() {
+        use ColumnType::{Float, Integer};
+        check(',', Some('.'), Float, "12.345,67", Ok("12345.67"));
+        check(',', Some('.'), Float, "-1.000.000,5", Ok("-1000000.5"));
+        check(',', Some('.'), Float, "345,6", Ok("345.6"));
+        check(',', Some('.'), Float, "12.5", Err("type")); // a bad group, not 125
+        check(',', Some('.'), Float, "1.2345,00", Err("type"));
+        check(',', None, Float, "3.5", Err("type")); // `.` is not the decimal separator here
+        check('.', None, Float, "3.5", Ok("3.5"));
+        check('.', None, Float, "1e5", Err("type"));
+        check('.', None, Float, "NaN", Err("type"));
+        check(',', Some('.'), Integer, "3,5", Err("type"));
+        check(',', Some('.'), Integer, "1.234", Ok("1234"));
+        check('.', None, Integer, "+42", Ok("42"));
+        check('.', None, Integer, "NA", Ok(""));
+    }
+
+    #[test]
+    fn dates_must_exist() {
+        use ColumnType::Date;
+        check('.', None, Date, "29/02/2024", Ok("2024-02-29"));
+        check('.', None, Date, "29/02/2023", Err("type"));
+        check('.', None, Date, "31/02/2021", Err("type"));
+        check('.', None, Date, "2021-12-31", Ok("2021-12-31"));
+        check('.', None, Date, "31-12-2021", Err("type"));
+    }
+
+    #[test]
+    fn booleans_in_italian_and_english() {
+        use ColumnType::Boolean;
+        check('.', None, Boolean, "Sì", Ok("true"));
+        check('.', None, Boolean, "no", Ok("false"));
+        check('.', None, Boolean, "forse", Err("type"));
+    }
+
+    #[test]
+    fn typed_cells_convert_without_loss_only() {
+        assert_eq!(
+            convert_typed(ColumnType::Integer, &Cell::Float(12.0)),
+            Ok(Value::Int(12))
+        );
+        assert!(convert_typed(ColumnType::Integer, &Cell::Float(12.5)).is_err());
+        assert_eq!(
+            convert_typed(ColumnType::String, &Cell::Float(12345.0)),
+            Ok(Value::Str(Cow::Owned("12345".into())))
+        );
+        let midnight = NaiveDate::from_ymd_opt(2024, 3, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("date");
+        assert_eq!(
+            convert_typed(ColumnType::Date, &Cell::DateTime(midnight)),
+            Ok(Value::Date(19783))
+        );
+        let noon = NaiveDate::from_ymd_opt(2024, 3, 1)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("date");
+        assert!(convert_typed(ColumnType::Date, &Cell::DateTime(noon)).is_err());
+    }
+
+    #[test]
+    fn a_repeated_key_is_rejected_after_the_first() {
+        let mut s = spec('.', None, ColumnType::String);
+        s.unique = vec!["v".into()];
+        let mut v = Validator::new(&s, &[]);
+        let cells = [Cell::Text(Cow::Borrowed("A1"))];
+        let row = Row {
+            line: 2,
+            cells: &cells,
+            problem: None,
+        };
+        assert!(v.check(&row).is_ok());
+        let err = v.check(&row).expect_err("duplicate");
+        assert_eq!(err[0].rule, "unique");
+        assert!(err[0].message.contains("(v) = (A1)"), "{}", err[0].message);
     }
 }

@@ -2,7 +2,9 @@
 
 use crate::error::IngestError;
 use crate::validate::{Failure, Value};
-use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use model::ColumnType;
@@ -119,7 +121,12 @@ impl DataWriter {
         })
     }
 
-    pub(crate) fn append(&mut self, values: &[Value<'_>], file: &str, line: u64) -> Result<(), IngestError> {
+    pub(crate) fn append(
+        &mut self,
+        values: &[Value<'_>],
+        file: &str,
+        line: u64,
+    ) -> Result<(), IngestError> {
         for (b, v) in self.builders.iter_mut().zip(values) {
             b.append(v);
         }
@@ -140,11 +147,12 @@ impl DataWriter {
         let mut cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         cols.push(Arc::new(self.file.finish()));
         cols.push(Arc::new(self.line.finish()));
-        let batch = RecordBatch::try_new(self.schema.clone(), cols)
-            .map_err(|e| IngestError::Internal(format!("batch for {}: {e}", self.path.display())))?;
-        self.writer
-            .write(&batch)
-            .map_err(|e| IngestError::Internal(format!("cannot write {}: {e}", self.path.display())))?;
+        let batch = RecordBatch::try_new(self.schema.clone(), cols).map_err(|e| {
+            IngestError::Internal(format!("batch for {}: {e}", self.path.display()))
+        })?;
+        self.writer.write(&batch).map_err(|e| {
+            IngestError::Internal(format!("cannot write {}: {e}", self.path.display()))
+        })?;
         self.buffered = 0;
         Ok(())
     }
@@ -152,11 +160,11 @@ impl DataWriter {
     pub(crate) fn finish(mut self) -> Result<u64, IngestError> {
         self.flush()?;
         let rows = self.rows;
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| IngestError::Internal(format!("cannot finish {}: {e}", self.path.display())))?;
-        file.sync_all().map_err(|e| IngestError::io(&self.path, &e))?;
+        let file = self.writer.into_inner().map_err(|e| {
+            IngestError::Internal(format!("cannot finish {}: {e}", self.path.display()))
+        })?;
+        file.sync_all()
+            .map_err(|e| IngestError::io(&self.path, &e))?;
         Ok(rows)
     }
 }
@@ -206,7 +214,13 @@ impl QuarantineWriter {
 
     /// One quarantined row. `failures` is never empty; the first failing column and rule are
     /// kept in their own columns, all messages in `reason`.
-    pub(crate) fn append(&mut self, file: &str, line: u64, failures: &[Failure], raw_json: &str) -> Result<(), IngestError> {
+    pub(crate) fn append(
+        &mut self,
+        file: &str,
+        line: u64,
+        failures: &[Failure],
+        raw_json: &str,
+    ) -> Result<(), IngestError> {
         let first = &failures[0];
         self.file.append_value(file);
         self.line.append_value(line as i64);
@@ -241,11 +255,12 @@ impl QuarantineWriter {
             Arc::new(self.reason.finish()),
             Arc::new(self.raw.finish()),
         ];
-        let batch = RecordBatch::try_new(self.schema.clone(), cols)
-            .map_err(|e| IngestError::Internal(format!("batch for {}: {e}", self.path.display())))?;
-        self.writer
-            .write(&batch)
-            .map_err(|e| IngestError::Internal(format!("cannot write {}: {e}", self.path.display())))?;
+        let batch = RecordBatch::try_new(self.schema.clone(), cols).map_err(|e| {
+            IngestError::Internal(format!("batch for {}: {e}", self.path.display()))
+        })?;
+        self.writer.write(&batch).map_err(|e| {
+            IngestError::Internal(format!("cannot write {}: {e}", self.path.display()))
+        })?;
         self.buffered = 0;
         Ok(())
     }
@@ -253,11 +268,11 @@ impl QuarantineWriter {
     pub(crate) fn finish(mut self) -> Result<u64, IngestError> {
         self.flush()?;
         let rows = self.rows;
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| IngestError::Internal(format!("cannot finish {}: {e}", self.path.display())))?;
-        file.sync_all().map_err(|e| IngestError::io(&self.path, &e))?;
+        let file = self.writer.into_inner().map_err(|e| {
+            IngestError::Internal(format!("cannot finish {}: {e}", self.path.display()))
+        })?;
+        file.sync_all()
+            .map_err(|e| IngestError::io(&self.path, &e))?;
         Ok(rows)
     }
 }

@@ -128,8 +128,8 @@ struct RawConfig {
 }
 
 pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectError> {
-    let raw: RawConfig =
-        toml::from_str(text).map_err(|e| ProjectError::Config(vec![from_toml_error(file, text, &e)]))?;
+    let raw: RawConfig = toml::from_str(text)
+        .map_err(|e| ProjectError::Config(vec![from_toml_error(file, text, &e)]))?;
     let mut errors: Vec<ConfigError> = Vec::new();
     check_format_version(file, text, &raw.format_version, &mut errors);
     let name = raw.name.get_ref().clone();
@@ -143,7 +143,11 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectErr
             Some("use lowercase letters, digits, `-` and `_`, starting with a letter".into()),
         ));
     }
-    let periods = raw.periods.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default();
+    let periods = raw
+        .periods
+        .as_ref()
+        .map(|p| p.get_ref().clone())
+        .unwrap_or_default();
     if let (Some(first), Some(last)) = (periods.first, periods.last)
         && first > last
     {

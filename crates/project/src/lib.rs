@@ -33,6 +33,9 @@ pub const SOURCES_DIR: &str = "sources";
 /// The folder where datalab keeps its warehouse and metadata (never edited by hand).
 pub const DATA_DIR: &str = ".datalab";
 
+const CYCLE_HINT: &str =
+    "a reference must point at a source that does not, directly or not, reference back";
+
 /// A loaded, validated project.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -51,7 +54,8 @@ impl Project {
         if !project_file.is_file() {
             return Err(ProjectError::NotAProject(root.to_path_buf()));
         }
-        let text = std::fs::read_to_string(&project_file).map_err(|e| ProjectError::io(&project_file, &e))?;
+        let text = std::fs::read_to_string(&project_file)
+            .map_err(|e| ProjectError::io(&project_file, &e))?;
         let config = config::parse(&project_file, &text)?;
 
         let mut errors = Vec::new();
@@ -69,14 +73,33 @@ impl Project {
             }
         }
         // Cross-source checks: references point at existing sources and columns.
-        let by_name: BTreeMap<&str, &SourceSpec> = parsed.iter().map(|(s, ..)| (s.name.as_str(), s)).collect();
+        let by_name: BTreeMap<&str, &SourceSpec> =
+            parsed.iter().map(|(s, ..)| (s.name.as_str(), s)).collect();
         let names: Vec<&str> = by_name.keys().copied().collect();
         for (spec, refs, path, text) in &parsed {
-            for (r, col) in refs.iter().zip(spec.columns.iter().filter(|c| c.references.is_some())) {
-                let Some(target) = &col.references else { continue };
-                let key = format!("columns[{}].references", spec.columns.iter().position(|c| c.name == col.name).unwrap_or(0));
+            for (r, col) in refs
+                .iter()
+                .zip(spec.columns.iter().filter(|c| c.references.is_some()))
+            {
+                let Some(target) = &col.references else {
+                    continue;
+                };
+                let key = format!(
+                    "columns[{}].references",
+                    spec.columns
+                        .iter()
+                        .position(|c| c.name == col.name)
+                        .unwrap_or(0)
+                );
                 if target.source == spec.name {
-                    errors.push(error_at(path, text, Some(r.span()), key, "a source cannot reference itself", Some("check unique keys with `unique` instead".into())));
+                    errors.push(error_at(
+                        path,
+                        text,
+                        Some(r.span()),
+                        key,
+                        "a source cannot reference itself",
+                        Some("check unique keys with `unique` instead".into()),
+                    ));
                     continue;
                 }
                 match by_name.get(target.source.as_str()) {
@@ -91,17 +114,68 @@ impl Project {
                             .or_else(|| Some(format!("declared sources: {}", names.join(", ")))),
                     )),
                     Some(other) if other.column(&target.column).is_none() => {
-                        let cols: Vec<&str> = other.columns.iter().map(|c| c.name.as_str()).collect();
+                        let cols: Vec<&str> =
+                            other.columns.iter().map(|c| c.name.as_str()).collect();
                         errors.push(error_at(
                             path,
                             text,
                             Some(r.span()),
                             key,
-                            format!("source `{}` has no column `{}`", target.source, target.column),
+                            format!(
+                                "source `{}` has no column `{}`",
+                                target.source, target.column
+                            ),
                             closest(&target.column, &cols).map(|c| format!("did you mean `{c}`?")),
                         ));
                     }
                     Some(_) => {}
+                }
+            }
+        }
+        // A cycle of references, located at each `references` that closes it (regression: the
+        // error named only the sources folder, with no file, line or key; guarded by the cli
+        // test `config::sources_referencing_each_other`). `build_order` keeps its own check.
+        if errors.is_empty() {
+            let mut done: Vec<&str> = Vec::new();
+            let mut pending: Vec<&SourceSpec> = parsed.iter().map(|(s, ..)| s).collect();
+            loop {
+                let (ready, rest): (Vec<&SourceSpec>, Vec<&SourceSpec>) = pending
+                    .into_iter()
+                    .partition(|s| s.dependencies().iter().all(|d| done.contains(d)));
+                pending = rest;
+                if ready.is_empty() {
+                    break;
+                }
+                done.extend(ready.iter().map(|s| s.name.as_str()));
+            }
+            let stuck: Vec<&str> = pending.iter().map(|s| s.name.as_str()).collect();
+            for (spec, refs, path, text) in parsed
+                .iter()
+                .filter(|(s, ..)| stuck.contains(&s.name.as_str()))
+            {
+                let with_refs = spec
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.references.is_some());
+                for (r, (i, col)) in refs.iter().zip(with_refs) {
+                    if col
+                        .references
+                        .as_ref()
+                        .is_some_and(|t| stuck.contains(&t.source.as_str()))
+                    {
+                        errors.push(error_at(
+                            path,
+                            text,
+                            Some(r.span()),
+                            format!("columns[{i}].references"),
+                            format!(
+                                "sources reference each other in a cycle: {}",
+                                stuck.join(", ")
+                            ),
+                            Some(CYCLE_HINT.into()),
+                        ));
+                    }
                 }
             }
         }
@@ -145,8 +219,11 @@ impl Project {
                     line: 0,
                     column: 0,
                     key: String::new(),
-                    message: format!("sources reference each other in a cycle: {}", cycle.join(", ")),
-                    hint: Some("a reference must point at a source that does not, directly or not, reference back".into()),
+                    message: format!(
+                        "sources reference each other in a cycle: {}",
+                        cycle.join(", ")
+                    ),
+                    hint: Some(CYCLE_HINT.into()),
                 }]));
             }
             done.extend(ready.iter().map(|s| s.name.as_str()));

@@ -67,7 +67,8 @@ type = "string"
 const SOURCES_README: &str = include_str!("../SOURCES.md");
 
 const INDICATORS_README: &str = "# indicators\n\nOne indicator per file (`indicators/NAME.toml`): numerator, denominator, filters, breakdowns, unit.\n";
-const REPORTS_README: &str = "# reports\n\nReport templates: text mixed with indicator tables, charts and maps.\n";
+const REPORTS_README: &str =
+    "# reports\n\nReport templates: text mixed with indicator tables, charts and maps.\n";
 const TERRITORIES_README: &str = "# territories\n\nThe codelist of the smallest territorial units (`zones.csv`) and their boundaries as GeoJSON.\n";
 const GITIGNORE: &str = "# the warehouse: rebuilt by `datalab build`\n.datalab/\n";
 
@@ -106,7 +107,13 @@ pub fn scaffold(dir: &Path, name: &str) -> Result<Vec<PathBuf>, ProjectError> {
 fn sanitize(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .trim_matches('-')
         .to_string();

@@ -161,12 +161,13 @@ pub(crate) fn parse(
     defaults: &Defaults,
 ) -> Result<(SourceSpec, Vec<Spanned<String>>), ProjectError> {
     let file = rel_file;
-    let raw: RawSpec =
-        toml::from_str(text).map_err(|e| ProjectError::Config(vec![from_toml_error(file, text, &e)]))?;
+    let raw: RawSpec = toml::from_str(text)
+        .map_err(|e| ProjectError::Config(vec![from_toml_error(file, text, &e)]))?;
     let mut errors = Vec::new();
-    let mut err = |span: Option<std::ops::Range<usize>>, key: String, msg: String, hint: Option<String>| {
-        errors.push(error_at(file, text, span, key, msg, hint));
-    };
+    let mut err =
+        |span: Option<std::ops::Range<usize>>, key: String, msg: String, hint: Option<String>| {
+            errors.push(error_at(file, text, span, key, msg, hint));
+        };
 
     let name = rel_file
         .file_stem()
@@ -177,7 +178,9 @@ pub(crate) fn parse(
             None,
             String::new(),
             format!("`{name}` is not a valid source name (it becomes a table name)"),
-            Some("rename the file: lowercase letters, digits and `_`, starting with a letter".into()),
+            Some(
+                "rename the file: lowercase letters, digits and `_`, starting with a letter".into(),
+            ),
         );
     }
     let mut version_errors = Vec::new();
@@ -194,7 +197,12 @@ pub(crate) fn parse(
         );
     }
 
-    let delimiter = single_byte(raw.delimiter.as_ref(), &defaults.delimiter, "delimiter", &mut err);
+    let delimiter = single_byte(
+        raw.delimiter.as_ref(),
+        &defaults.delimiter,
+        "delimiter",
+        &mut err,
+    );
     let quote = single_byte(raw.quote.as_ref(), &defaults.quote, "quote", &mut err);
     let decimal_s = raw
         .decimal
@@ -261,7 +269,10 @@ pub(crate) fn parse(
         err(
             Some(sheet.span()),
             "sheet".into(),
-            format!("`sheet` applies to xlsx sources, this one is {}", raw.format),
+            format!(
+                "`sheet` applies to xlsx sources, this one is {}",
+                raw.format
+            ),
             None,
         );
     }
@@ -309,7 +320,12 @@ pub(crate) fn parse(
             );
         }
         if !seen_names.insert(cname.clone()) {
-            err(Some(c.name.span()), key("name"), format!("column `{cname}` is declared twice"), None);
+            err(
+                Some(c.name.span()),
+                key("name"),
+                format!("column `{cname}` is declared twice"),
+                None,
+            );
         }
         let from = c.from.clone().unwrap_or_else(|| cname.clone());
         if !seen_from.insert(from.to_lowercase()) {
@@ -320,8 +336,14 @@ pub(crate) fn parse(
                 None,
             );
         }
-        let min = c.min.as_ref().and_then(|v| bound(v, c.ty, &key("min"), &mut err));
-        let max = c.max.as_ref().and_then(|v| bound(v, c.ty, &key("max"), &mut err));
+        let min = c
+            .min
+            .as_ref()
+            .and_then(|v| bound(v, c.ty, &key("min"), &mut err));
+        let max = c
+            .max
+            .as_ref()
+            .and_then(|v| bound(v, c.ty, &key("max"), &mut err));
         if let (Some(lo), Some(hi)) = (min, max) {
             let inverted = match (lo, hi) {
                 (Bound::Number(a), Bound::Number(b)) => a > b,
@@ -339,7 +361,12 @@ pub(crate) fn parse(
         }
         let allowed = match &c.allowed {
             Some(a) if a.get_ref().is_empty() => {
-                err(Some(a.span()), key("allowed"), "the list of allowed values is empty".into(), None);
+                err(
+                    Some(a.span()),
+                    key("allowed"),
+                    "the list of allowed values is empty".into(),
+                    None,
+                );
                 Vec::new()
             }
             Some(a) => a.get_ref().clone(),
@@ -349,8 +376,24 @@ pub(crate) fn parse(
             && let Err(e) = regex::Regex::new(r.get_ref())
         {
             let msg = e.to_string();
-            let last = msg.lines().last().unwrap_or("invalid regex").trim().to_string();
-            err(Some(r.span()), key("regex"), format!("invalid regular expression: {}", last.to_lowercase()), None);
+            // The last line of regex's message reads "error: unclosed character class"; drop
+            // its "error:" so the message does not say it twice (regression: the CLI printed
+            // "invalid regular expression: error: ..."; guarded by the cli test
+            // `config::invalid_regex`).
+            let last = msg
+                .lines()
+                .last()
+                .unwrap_or("invalid regex")
+                .trim()
+                .trim_start_matches("error:")
+                .trim()
+                .to_string();
+            err(
+                Some(r.span()),
+                key("regex"),
+                format!("invalid regular expression: {}", last.to_lowercase()),
+                None,
+            );
         }
         let codelist = c.codelist.as_ref().and_then(|p| match read_codelist(root, p.get_ref()) {
             Ok(codes) => Some(Codelist {
@@ -367,28 +410,34 @@ pub(crate) fn parse(
             err(
                 c.pseudonym.as_ref().map(|p| p.span()),
                 key("pseudonym"),
-                format!("a pseudonym column must be of type string, `{cname}` is {}", c.ty),
+                format!(
+                    "a pseudonym column must be of type string, `{cname}` is {}",
+                    c.ty
+                ),
                 None,
             );
         }
-        let reference = c.references.as_ref().and_then(|r| match r.get_ref().split_once('.') {
-            Some((s, col)) if !s.is_empty() && !col.is_empty() => {
-                references.push(r.clone());
-                Some(Reference {
-                    source: s.to_string(),
-                    column: col.to_string(),
-                })
-            }
-            _ => {
-                err(
-                    Some(r.span()),
-                    key("references"),
-                    format!("`{}` is not of the form source.column", r.get_ref()),
-                    Some("e.g. references = \"register.household_id\"".into()),
-                );
-                None
-            }
-        });
+        let reference = c
+            .references
+            .as_ref()
+            .and_then(|r| match r.get_ref().split_once('.') {
+                Some((s, col)) if !s.is_empty() && !col.is_empty() => {
+                    references.push(r.clone());
+                    Some(Reference {
+                        source: s.to_string(),
+                        column: col.to_string(),
+                    })
+                }
+                _ => {
+                    err(
+                        Some(r.span()),
+                        key("references"),
+                        format!("`{}` is not of the form source.column", r.get_ref()),
+                        Some("e.g. references = \"register.household_id\"".into()),
+                    );
+                    None
+                }
+            });
         columns.push(ColumnSpec {
             name: cname,
             from,
@@ -424,12 +473,22 @@ pub(crate) fn parse(
                 format!("`{}` is not a declared column", p.get_ref()),
                 closest(p.get_ref(), &names).map(|c| format!("did you mean `{c}`?")),
             ),
-            Some(c) if !matches!(c.ty, ColumnType::Date | ColumnType::Integer | ColumnType::String) => err(
-                Some(p.span()),
-                "period".into(),
-                format!("the period column `{}` is {}, expected a date, an integer year or a string like 2024-Q1", c.name, c.ty),
-                None,
-            ),
+            Some(c)
+                if !matches!(
+                    c.ty,
+                    ColumnType::Date | ColumnType::Integer | ColumnType::String
+                ) =>
+            {
+                err(
+                    Some(p.span()),
+                    "period".into(),
+                    format!(
+                        "the period column `{}` is {}, expected a date, an integer year or a string like 2024-Q1",
+                        c.name, c.ty
+                    ),
+                    None,
+                )
+            }
             Some(_) => {}
         }
     }
@@ -453,7 +512,9 @@ pub(crate) fn parse(
         header_row,
         sheet: raw.sheet.map(|s| s.into_inner()),
         date_formats,
-        null_values: raw.null_values.unwrap_or_else(|| defaults.null_values.clone()),
+        null_values: raw
+            .null_values
+            .unwrap_or_else(|| defaults.null_values.clone()),
         unique,
         period: raw.period.map(|p| p.into_inner()),
         columns,
@@ -492,9 +553,13 @@ fn bound(
     err: &mut impl FnMut(Option<std::ops::Range<usize>>, String, String, Option<String>),
 ) -> Option<Bound> {
     let out = match (ty, v.get_ref()) {
-        (ColumnType::Integer | ColumnType::Float, toml::Value::Integer(i)) => Some(Bound::Number(*i as f64)),
+        (ColumnType::Integer | ColumnType::Float, toml::Value::Integer(i)) => {
+            Some(Bound::Number(*i as f64))
+        }
         (ColumnType::Integer | ColumnType::Float, toml::Value::Float(f)) => Some(Bound::Number(*f)),
-        (ColumnType::Date, toml::Value::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Bound::Date),
+        (ColumnType::Date, toml::Value::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .map(Bound::Date),
         (ColumnType::Date, toml::Value::Datetime(d)) => d
             .date
             .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32))
@@ -507,7 +572,12 @@ fn bound(
             ColumnType::Integer | ColumnType::Float => Some("write a number".to_string()),
             _ => Some("min and max apply to integer, float and date columns".to_string()),
         };
-        err(Some(v.span()), key.into(), format!("`{}` is not a valid bound for a {ty} column", v.get_ref()), hint);
+        err(
+            Some(v.span()),
+            key.into(),
+            format!("`{}` is not a valid bound for a {ty} column", v.get_ref()),
+            hint,
+        );
     }
     out
 }
@@ -517,10 +587,21 @@ fn read_codelist(root: &Path, rel: &str) -> Result<BTreeSet<String>, String> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(&path)
-        .map_err(|e| format!("cannot read codelist {rel}: {}", e.to_string().to_lowercase()))?;
+        .map_err(|e| {
+            format!(
+                "cannot read codelist {rel}: {}",
+                e.to_string().to_lowercase()
+            )
+        })?;
     let mut codes = BTreeSet::new();
     for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| format!("codelist {rel} line {}: {}", i + 2, e.to_string().to_lowercase()))?;
+        let rec = rec.map_err(|e| {
+            format!(
+                "codelist {rel} line {}: {}",
+                i + 2,
+                e.to_string().to_lowercase()
+            )
+        })?;
         if let Some(code) = rec.get(0).map(str::trim).filter(|c| !c.is_empty()) {
             codes.insert(code.to_string());
         }

@@ -38,10 +38,19 @@ pub(crate) fn error_at(
 pub(crate) fn from_toml_error(file: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
     let message = err.message().trim().trim_end_matches('.').to_string();
     let span = err.span();
-    let key = span
-        .clone()
-        .map(|s| key_on_line(text, s.start))
-        .unwrap_or_default();
+    // A missing key is named by the message; the span covers the whole table, whose first line
+    // holds some other key (regression: `missing field `format_version`` was reported as
+    // "key `name`"; guarded by the cli tests `config::missing_format_version_*`).
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next());
+    let key = match missing {
+        Some(k) => k.to_string(),
+        None => span
+            .clone()
+            .map(|s| key_on_line(text, s.start))
+            .unwrap_or_default(),
+    };
     let hint = suggestion(&message);
     let mut e = error_at(file, text, span, key, first_lower(&message), hint);
     if e.message.contains("missing field `format_version`") {
@@ -97,7 +106,12 @@ fn suggestion(message: &str) -> Option<String> {
 pub(crate) fn closest<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()), *c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&got.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -41,16 +41,30 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
 }
 
 /// Builds with progress bars and prints the accounting to stderr.
-pub fn build(project: &project::Project, force: bool, jobs: Option<usize>, quiet: bool) -> anyhow::Result<ingest::BuildReport> {
-    let mut opts = ingest::BuildOptions { force, ..Default::default() };
+pub fn build(
+    project: &project::Project,
+    force: bool,
+    jobs: Option<usize>,
+    quiet: bool,
+) -> anyhow::Result<ingest::BuildReport> {
+    let mut opts = ingest::BuildOptions {
+        force,
+        ..Default::default()
+    };
     if let Some(j) = jobs {
         opts.jobs = j.max(1);
     }
     let bars = crate::progress::BuildBars::new(quiet);
     let report = ingest::build(project, &opts, &bars)?;
     if !quiet {
-        let (i, l, q) = report.sources.iter().fold((0, 0, 0), |(i, l, q), s| (i + s.rows_in, l + s.rows_loaded, q + s.rows_quarantined));
-        let built = report.sources.iter().filter(|s| s.action == ingest::Action::Built).count();
+        let (i, l, q) = report.sources.iter().fold((0, 0, 0), |(i, l, q), s| {
+            (i + s.rows_in, l + s.rows_loaded, q + s.rows_quarantined)
+        });
+        let built = report
+            .sources
+            .iter()
+            .filter(|s| s.action == ingest::Action::Built)
+            .count();
         eprintln!(
             "{} source{}, {} built: {} rows in = {} loaded + {} quarantined ({:.2}s){}",
             report.sources.len(),
@@ -60,7 +74,11 @@ pub fn build(project: &project::Project, force: bool, jobs: Option<usize>, quiet
             crate::fmt::int(l),
             crate::fmt::int(q),
             report.seconds,
-            if report.build_id.is_none() { "; nothing changed" } else { "" }
+            if report.build_id.is_none() {
+                "; nothing changed"
+            } else {
+                ""
+            }
         );
     }
     Ok(report)

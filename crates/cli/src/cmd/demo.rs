@@ -28,11 +28,27 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let opts = super::synth::options(args.dir.clone(), args.scale, args.seed, "2019-2024")?;
     let marker = args.dir.join(MARKER);
     let wanted = serde_json::json!({"scale": args.scale, "seed": args.seed, "years": "2019-2024", "datalab": env!("CARGO_PKG_VERSION")});
-    let have: Option<serde_json::Value> = std::fs::read_to_string(&marker).ok().and_then(|s| serde_json::from_str(&s).ok());
+    let have: Option<serde_json::Value> = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok());
     if have.as_ref() == Some(&wanted) && args.dir.join("lab/datalab.toml").is_file() {
-        say(quiet, &format!("1/3 reusing the synthetic city in {} (delete the folder to regenerate)", args.dir.display()));
+        say(
+            quiet,
+            &format!(
+                "1/3 reusing the synthetic city in {} (delete the folder to regenerate)",
+                args.dir.display()
+            ),
+        );
     } else {
-        say(quiet, &format!("1/3 generating the synthetic city (scale {}, seed {}) in {}", args.scale, args.seed, args.dir.display()));
+        say(
+            quiet,
+            &format!(
+                "1/3 generating the synthetic city (scale {}, seed {}) in {}",
+                args.scale,
+                args.seed,
+                args.dir.display()
+            ),
+        );
         let report = super::synth::generate(&opts, quiet)?;
         std::fs::write(&marker, serde_json::to_string_pretty(&wanted)?)?;
         say(
@@ -41,19 +57,29 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
                 "    {} residents, {} households, {} raw files with identifiers under custodian/",
                 crate::fmt::int(report.residents_last_year),
                 crate::fmt::int(report.households_last_year),
-                report.files.iter().filter(|(p, ..)| p.starts_with("custodian")).count()
+                report
+                    .files
+                    .iter()
+                    .filter(|(p, ..)| p.starts_with("custodian"))
+                    .count()
             ),
         );
     }
     let lab = args.dir.join("lab");
-    say(quiet, &format!("2/3 building the lab project {}", lab.display()));
+    say(
+        quiet,
+        &format!("2/3 building the lab project {}", lab.display()),
+    );
     let project = super::load_project(&lab)?;
     let report = super::build::build(&project, false, None, quiet)?;
     say(quiet, "3/3 what the lab knows now");
     let figures = headline(&project)?;
     if !quiet {
         eprintln!();
-        eprintln!("  {:<16} {:>12} {:>12} {:>12}", "source", "rows in", "loaded", "quarantined");
+        eprintln!(
+            "  {:<16} {:>12} {:>12} {:>12}",
+            "source", "rows in", "loaded", "quarantined"
+        );
         for s in &report.sources {
             eprintln!(
                 "  {:<16} {:>12} {:>12} {:>12}",
@@ -68,12 +94,23 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             eprintln!("  {label:<52} {value}");
         }
         let p = lab.display();
-        eprintln!("\ndone in {:.1}s. Try next:", started.elapsed().as_secs_f64());
+        eprintln!(
+            "\ndone in {:.1}s. Try next:",
+            started.elapsed().as_secs_f64()
+        );
         eprintln!("  datalab status --project {p}");
-        eprintln!("  datalab query --project {p} \"SELECT zone, COUNT(*) AS residents FROM register WHERE ref_date = '2024-12-31' GROUP BY zone ORDER BY zone\"");
-        eprintln!("  datalab query --project {p} \"SELECT rule, COUNT(*) FROM quarantine.isee GROUP BY rule\"");
-        eprintln!("  datalab query --project {p} --format csv \"SELECT * FROM quarantine.social_cases LIMIT 5\"");
-        eprintln!("  edit {p}/sources/isee.toml, then `datalab build --project {p}`: only isee is rebuilt");
+        eprintln!(
+            "  datalab query --project {p} \"SELECT zone, COUNT(*) AS residents FROM register WHERE ref_date = '2024-12-31' GROUP BY zone ORDER BY zone\""
+        );
+        eprintln!(
+            "  datalab query --project {p} \"SELECT rule, COUNT(*) FROM quarantine.isee GROUP BY rule\""
+        );
+        eprintln!(
+            "  datalab query --project {p} --format csv \"SELECT * FROM quarantine.social_cases LIMIT 5\""
+        );
+        eprintln!(
+            "  edit {p}/sources/isee.toml, then `datalab build --project {p}`: only isee is rebuilt"
+        );
     }
     Ok(())
 }
@@ -95,15 +132,26 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
                COUNT(DISTINCT zone) AS zones
         FROM last";
     let batches = super::query::query(project, sql)?;
-    let b = batches.first().ok_or_else(|| anyhow::anyhow!("the register is empty"))?;
+    let b = batches
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the register is empty"))?;
     let int = |i: usize| b.column(i).as_primitive::<Int64Type>().value(0);
     let float = |i: usize| b.column(i).as_primitive::<Float64Type>().value(0);
     let year = int(0);
     let mut out = vec![
-        (format!("residents at 31/12/{year}"), crate::fmt::int(int(1) as u64)),
+        (
+            format!("residents at 31/12/{year}"),
+            crate::fmt::int(int(1) as u64),
+        ),
         ("households".to_string(), crate::fmt::int(int(2) as u64)),
-        ("aged 65 and over".to_string(), format!("{:.1}%", 100.0 * float(3))),
-        ("foreign citizens".to_string(), format!("{:.1}%", 100.0 * float(4))),
+        (
+            "aged 65 and over".to_string(),
+            format!("{:.1}%", 100.0 * float(3)),
+        ),
+        (
+            "foreign citizens".to_string(),
+            format!("{:.1}%", 100.0 * float(4)),
+        ),
         ("statistical zones".to_string(), int(5).to_string()),
     ];
     let isee = super::query::query(
@@ -112,10 +160,22 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
                 AVG(CASE WHEN isee < 9360 THEN 1.0 ELSE 0.0 END) AS low
          FROM isee GROUP BY 1 ORDER BY 1 DESC LIMIT 1",
     )?;
-    if let Some(b) = isee.first().filter(|b| b.num_rows() > 0 && !b.column(2).is_null(0)) {
+    if let Some(b) = isee
+        .first()
+        .filter(|b| b.num_rows() > 0 && !b.column(2).is_null(0))
+    {
         let y = b.column(0).as_primitive::<Int64Type>().value(0);
-        out.push((format!("ISEE declarations in {y}"), crate::fmt::int(b.column(1).as_primitive::<Int64Type>().value(0) as u64)));
-        out.push((format!("  of which ISEE under 9,360 euro ({y})"), format!("{:.1}%", 100.0 * b.column(2).as_primitive::<Float64Type>().value(0))));
+        out.push((
+            format!("ISEE declarations in {y}"),
+            crate::fmt::int(b.column(1).as_primitive::<Int64Type>().value(0) as u64),
+        ));
+        out.push((
+            format!("  of which ISEE under 9,360 euro ({y})"),
+            format!(
+                "{:.1}%",
+                100.0 * b.column(2).as_primitive::<Float64Type>().value(0)
+            ),
+        ));
     }
     Ok(out)
 }

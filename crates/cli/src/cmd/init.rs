@@ -20,11 +20,18 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     });
     let files = project::scaffold(&args.dir, &name)?;
     if !quiet {
-        eprintln!("created the lab project `{}` in {}", name, args.dir.display());
+        eprintln!(
+            "created the lab project `{}` in {}",
+            name,
+            args.dir.display()
+        );
         for f in &files {
             eprintln!("  {}", f.display());
         }
-        eprintln!("\nnext:\n  datalab build --project {0}\n  datalab status --project {0}", args.dir.display());
+        eprintln!(
+            "\nnext:\n  datalab build --project {0}\n  datalab status --project {0}",
+            args.dir.display()
+        );
     }
     Ok(())
 }

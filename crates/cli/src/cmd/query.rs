@@ -26,7 +26,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Runs SQL over the project's current snapshots.
-pub fn query(project: &project::Project, sql: &str) -> anyhow::Result<Vec<arrow_batch::RecordBatch>> {
+pub fn query(
+    project: &project::Project,
+    sql: &str,
+) -> anyhow::Result<Vec<arrow_batch::RecordBatch>> {
     let Some(wh) = Warehouse::open_existing(&project.data_dir())? else {
         return Err(super::UsageError(format!(
             "{} has never been built: run `datalab build --project {}` first",
@@ -35,7 +38,9 @@ pub fn query(project: &project::Project, sql: &str) -> anyhow::Result<Vec<arrow_
         ))
         .into());
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let engine = Engine::open(&wh).await?;
         Ok(engine.sql(sql).await?)

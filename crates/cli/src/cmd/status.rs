@@ -27,7 +27,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Csv => {
-            println!("source,state,snapshot_id,rows_in,rows_loaded,rows_quarantined,period_min,period_max");
+            println!(
+                "source,state,snapshot_id,rows_in,rows_loaded,rows_quarantined,period_min,period_max"
+            );
             for s in &lines {
                 println!(
                     "{},{},{},{},{},{},{},{}",
@@ -43,7 +45,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         Format::Text => {
-            println!("project {} ({})", project.config.name, project.root.display());
+            println!(
+                "project {} ({})",
+                project.config.name,
+                project.root.display()
+            );
             match &last_build {
                 Some(b) => println!("last build #{} at {}", b.id, b.finished_at),
                 None => println!("never built: run `datalab build`"),
@@ -69,11 +75,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     period
                 );
                 match &s.state {
-                    SourceState::Stale(why) | SourceState::Broken(why) => println!("{:<16} {}", "", why.lines().next().unwrap_or("")),
+                    SourceState::Stale(why) | SourceState::Broken(why) => {
+                        println!("{:<16} {}", "", why.lines().next().unwrap_or(""))
+                    }
                     _ => {}
                 }
                 if !s.quarantine_reasons.is_empty() {
-                    let r: Vec<String> = s.quarantine_reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    let r: Vec<String> = s
+                        .quarantine_reasons
+                        .iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect();
                     println!("{:<16} quarantine by rule: {}", "", r.join(", "));
                 }
             }

@@ -20,12 +20,26 @@ pub struct Args {
 pub fn parse_years(s: &str) -> Result<(i32, i32), UsageError> {
     let bad = || UsageError(format!("--years `{s}` is not of the form 2019-2024"));
     let (a, b) = s.split_once('-').ok_or_else(bad)?;
-    Ok((a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?))
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
 }
 
-pub fn options(out: PathBuf, scale: f64, seed: u64, years: &str) -> Result<synth::SynthOptions, UsageError> {
+pub fn options(
+    out: PathBuf,
+    scale: f64,
+    seed: u64,
+    years: &str,
+) -> Result<synth::SynthOptions, UsageError> {
     let (first_year, last_year) = parse_years(years)?;
-    Ok(synth::SynthOptions { out, scale, seed, first_year, last_year })
+    Ok(synth::SynthOptions {
+        out,
+        scale,
+        seed,
+        first_year,
+        last_year,
+    })
 }
 
 /// Generates the city with a progress bar; returns the report.
@@ -57,9 +71,17 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             opts.last_year
         );
         for (path, rows, bytes) in &report.files {
-            eprintln!("  {:<48} {:>12} rows {:>10}", path.display(), crate::fmt::int(*rows), crate::fmt::bytes(*bytes));
+            eprintln!(
+                "  {:<48} {:>12} rows {:>10}",
+                path.display(),
+                crate::fmt::int(*rows),
+                crate::fmt::bytes(*bytes)
+            );
         }
-        eprintln!("\nnext:\n  datalab build --project {}", args.out.join("lab").display());
+        eprintln!(
+            "\nnext:\n  datalab build --project {}",
+            args.out.join("lab").display()
+        );
     }
     Ok(())
 }

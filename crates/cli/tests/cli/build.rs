@@ -11,7 +11,12 @@ fn snapshots(lab: &Path) -> BTreeMap<String, String> {
         .as_array()
         .expect("sources")
         .iter()
-        .map(|x| (x["source"].as_str().unwrap_or_default().to_string(), x["snapshot_id"].as_str().unwrap_or_default().to_string()))
+        .map(|x| {
+            (
+                x["source"].as_str().unwrap_or_default().to_string(),
+                x["snapshot_id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -20,7 +25,14 @@ fn dump(lab: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for name in snapshots(lab).keys() {
         for table in [name.clone(), format!("quarantine.{name}")] {
-            let csv = ok(&["query", "--project", s(lab), "--format", "csv", &format!("SELECT * FROM {table} ORDER BY _file, _line")]);
+            let csv = ok(&[
+                "query",
+                "--project",
+                s(lab),
+                "--format",
+                "csv",
+                &format!("SELECT * FROM {table} ORDER BY _file, _line"),
+            ]);
             out.insert(table, csv);
         }
     }
@@ -33,7 +45,12 @@ fn actions(report: &str) -> BTreeMap<String, String> {
         .as_array()
         .expect("sources")
         .iter()
-        .map(|x| (x["source"].as_str().unwrap_or_default().to_string(), x["action"].as_str().unwrap_or_default().to_string()))
+        .map(|x| {
+            (
+                x["source"].as_str().unwrap_or_default().to_string(),
+                x["action"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -47,7 +64,11 @@ fn change_two_sources(root: &Path) {
     std::fs::write(&events, format!("{text}{}\n", fields.join(";"))).expect("append event");
     let spec = root.join("lab/sources/isee.toml");
     let t = std::fs::read_to_string(&spec).expect("isee.toml");
-    std::fs::write(&spec, t.replacen("title = ", "description = \"edited\"\ntitle = ", 1)).expect("edit spec");
+    std::fs::write(
+        &spec,
+        t.replacen("title = ", "description = \"edited\"\ntitle = ", 1),
+    )
+    .expect("edit spec");
 }
 
 #[test]
@@ -59,28 +80,64 @@ fn incremental_build_equals_a_full_build() {
     let before = snapshots(&lab_a);
 
     // No change: nothing rebuilt, nothing committed.
-    let report = ok(&["build", "--project", s(&lab_a), "--quiet", "--format", "json"]);
-    assert!(actions(&report).values().all(|a| a == "unchanged"), "{report}");
+    let report = ok(&[
+        "build",
+        "--project",
+        s(&lab_a),
+        "--quiet",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        actions(&report).values().all(|a| a == "unchanged"),
+        "{report}"
+    );
     assert_eq!(snapshots(&lab_a), before);
 
     change_two_sources(&a);
-    let report = ok(&["build", "--project", s(&lab_a), "--quiet", "--format", "json"]);
+    let report = ok(&[
+        "build",
+        "--project",
+        s(&lab_a),
+        "--quiet",
+        "--format",
+        "json",
+    ]);
     let acts = actions(&report);
     assert_eq!(acts["register_events"], "built");
     assert_eq!(acts["isee"], "built");
-    assert!(acts.iter().filter(|(k, _)| *k != "register_events" && *k != "isee").all(|(_, v)| v == "unchanged"), "{acts:?}");
+    assert!(
+        acts.iter()
+            .filter(|(k, _)| *k != "register_events" && *k != "isee")
+            .all(|(_, v)| v == "unchanged"),
+        "{acts:?}"
+    );
 
     // The same inputs built from scratch somewhere else.
     let b = tmp.path().join("b");
     city(&b, "0.02");
     change_two_sources(&b);
     ok(&["build", "--project", s(&b.join("lab")), "--quiet"]);
-    assert_eq!(snapshots(&lab_a), snapshots(&b.join("lab")), "same inputs, same snapshot ids");
+    assert_eq!(
+        snapshots(&lab_a),
+        snapshots(&b.join("lab")),
+        "same inputs, same snapshot ids"
+    );
     let (da, db) = (dump(&lab_a), dump(&b.join("lab")));
     for (table, rows) in &da {
-        assert_eq!(Some(rows), db.get(table), "table {table} differs between incremental and full build");
+        assert_eq!(
+            Some(rows),
+            db.get(table),
+            "table {table} differs between incremental and full build"
+        );
     }
-    assert_eq!(query(&lab_a, "SELECT COUNT(*) FROM register_events WHERE event_id = 'E999999999'"), vec![vec!["1".to_string()]]);
+    assert_eq!(
+        query(
+            &lab_a,
+            "SELECT COUNT(*) FROM register_events WHERE event_id = 'E999999999'"
+        ),
+        vec![vec!["1".to_string()]]
+    );
 }
 
 #[test]
@@ -102,7 +159,9 @@ fn a_killed_build_leaves_the_last_good_state_and_the_next_build_completes() {
         // Wait until the build is writing a snapshot (a staging folder exists), then a bit more.
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(30) {
-            let busy = std::fs::read_dir(&staging).map(|d| d.count() > 0).unwrap_or(false);
+            let busy = std::fs::read_dir(&staging)
+                .map(|d| d.count() > 0)
+                .unwrap_or(false);
             if busy || child.try_wait().ok().flatten().is_some() {
                 break;
             }
@@ -117,17 +176,33 @@ fn a_killed_build_leaves_the_last_good_state_and_the_next_build_completes() {
         }
         killed_mid_ingest += 1;
         // The catalog still names the last good snapshots, and they are whole.
-        assert_eq!(snapshots(&lab), good, "a killed build changed the current snapshots");
-        assert_eq!(dump(&lab), good_dump, "a killed build changed what queries see");
+        assert_eq!(
+            snapshots(&lab),
+            good,
+            "a killed build changed the current snapshots"
+        );
+        assert_eq!(
+            dump(&lab),
+            good_dump,
+            "a killed build changed what queries see"
+        );
     }
-    assert!(killed_mid_ingest > 0, "the build was never caught mid-way; make the city bigger");
+    assert!(
+        killed_mid_ingest > 0,
+        "the build was never caught mid-way; make the city bigger"
+    );
 
     ok(&["build", "--project", s(&lab), "--quiet"]);
     let after = snapshots(&lab);
     assert_ne!(after["isee"], good["isee"]);
     assert_ne!(after["register_events"], good["register_events"]);
     assert_eq!(after["register"], good["register"]);
-    assert!(std::fs::read_dir(&staging).map(|d| d.count() == 0).unwrap_or(true), "staging is cleaned");
+    assert!(
+        std::fs::read_dir(&staging)
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "staging is cleaned"
+    );
 }
 
 #[test]
@@ -140,14 +215,22 @@ fn a_concurrent_build_fails_fast_on_the_lock() {
         .expect("spawn build");
     let staging = lab.join(".datalab/tmp");
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) && !std::fs::read_dir(&staging).map(|d| d.count() > 0).unwrap_or(false) {
+    while start.elapsed() < Duration::from_secs(30)
+        && !std::fs::read_dir(&staging)
+            .map(|d| d.count() > 0)
+            .unwrap_or(false)
+    {
         std::thread::sleep(Duration::from_millis(2));
     }
     let second = crate::support::datalab(&["build", "--quiet", "--project", s(&lab)]);
     let first_still_running = first.try_wait().expect("poll first build").is_none();
     assert!(first.wait().expect("first build").success());
     if first_still_running {
-        assert_eq!(second.status.code(), Some(1), "a concurrent build must not run");
+        assert_eq!(
+            second.status.code(),
+            Some(1),
+            "a concurrent build must not run"
+        );
         assert!(String::from_utf8_lossy(&second.stderr).contains("another build is running"));
     }
 }

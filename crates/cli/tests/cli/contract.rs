@@ -7,13 +7,20 @@ fn demo_status_and_query_keep_their_contract() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("demo");
     let out = datalab(&["demo", "--no-serve", "--dir", s(&dir), "--scale", "0.02"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for sub in ["custodian", "lab", "truth"] {
         assert!(dir.join(sub).is_dir(), "demo wrote {sub}/");
     }
     let lab = dir.join("lab");
 
-    let st: serde_json::Value = serde_json::from_str(&ok(&["status", "--project", s(&lab), "--format", "json"])).expect("json");
+    let st: serde_json::Value =
+        serde_json::from_str(&ok(&["status", "--project", s(&lab), "--format", "json"]))
+            .expect("json");
     let sources = st["sources"].as_array().expect("sources");
     assert_eq!(sources.len(), 9);
     for src in sources {
@@ -24,13 +31,27 @@ fn demo_status_and_query_keep_their_contract() {
         assert_eq!(src["state"]["state"], "up_to_date");
     }
 
-    let csv = ok(&["query", "--project", s(&lab), "--format", "csv", "SELECT sex, COUNT(*) AS n FROM register GROUP BY sex ORDER BY sex"]);
+    let csv = ok(&[
+        "query",
+        "--project",
+        s(&lab),
+        "--format",
+        "csv",
+        "SELECT sex, COUNT(*) AS n FROM register GROUP BY sex ORDER BY sex",
+    ]);
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("sex,n"));
     assert_eq!(lines.next().map(|l| l.starts_with("F,")), Some(true));
     assert_eq!(lines.next().map(|l| l.starts_with("M,")), Some(true));
 
-    let json = ok(&["query", "--project", s(&lab), "--format", "json", "SELECT COUNT(*) AS n FROM accidents"]);
+    let json = ok(&[
+        "query",
+        "--project",
+        s(&lab),
+        "--format",
+        "json",
+        "SELECT COUNT(*) AS n FROM accidents",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("json array");
     assert!(v[0]["n"].as_u64().is_some_and(|n| n > 0));
 
@@ -56,5 +77,10 @@ fn exit_codes_say_whose_fault_it_is() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
     // Usage error from clap.
     assert_eq!(datalab(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(datalab(&["synth", "--out", s(&dir), "--years", "2024"]).status.code(), Some(2));
+    assert_eq!(
+        datalab(&["synth", "--out", s(&dir), "--years", "2024"])
+            .status
+            .code(),
+        Some(2)
+    );
 }

@@ -30,13 +30,22 @@ fn build_ok(dir: &Path) {
     let status = crate::support::status(dir);
     for src in status["sources"].as_array().expect("sources") {
         let (rows_in, loaded, quarantined) = counts(src);
-        assert_eq!(rows_in, loaded + quarantined, "accounting of {}: {src:#}", src["source"]);
+        assert_eq!(
+            rows_in,
+            loaded + quarantined,
+            "accounting of {}: {src:#}",
+            src["source"]
+        );
     }
 }
 
 /// (rows_in, rows_loaded, rows_quarantined) of a status line.
 fn counts(src: &serde_json::Value) -> (u64, u64, u64) {
-    let n = |k: &str| src[k].as_u64().unwrap_or_else(|| panic!("no {k} in {src:#}"));
+    let n = |k: &str| {
+        src[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no {k} in {src:#}"))
+    };
     (n("rows_in"), n("rows_loaded"), n("rows_quarantined"))
 }
 
@@ -47,8 +56,15 @@ fn check_loads(spec: &str, files: &[(&str, &[u8])], sql: &str, expect: &[&[&str]
     project(dir.path(), &[("t", spec)], files);
     build_ok(dir.path());
     let (rows_in, loaded, quarantined) = counts(&source_status(dir.path(), "t"));
-    let bad = query(dir.path(), "SELECT _line, reason FROM quarantine.t ORDER BY _line");
-    assert_eq!((rows_in, loaded, quarantined), (expect.len() as u64, expect.len() as u64, 0), "quarantined: {bad:?}");
+    let bad = query(
+        dir.path(),
+        "SELECT _line, reason FROM quarantine.t ORDER BY _line",
+    );
+    assert_eq!(
+        (rows_in, loaded, quarantined),
+        (expect.len() as u64, expect.len() as u64, 0),
+        "quarantined: {bad:?}"
+    );
     assert_eq!(query(dir.path(), sql), expect);
 }
 
@@ -122,7 +138,10 @@ fn check_quarantine(rows: &str, expect: &[(u64, &str, &str, &str)]) {
     project(
         dir.path(),
         &[("t", &spec("people.csv", "csv", PEOPLE))],
-        &[("data/people.csv", csv.as_bytes()), ("codes/zones.csv", ZONES)],
+        &[
+            ("data/people.csv", csv.as_bytes()),
+            ("codes/zones.csv", ZONES),
+        ],
     );
     build_ok(dir.path());
     check_quarantined(dir.path(), "t", rows.lines().count() as u64, expect);
@@ -132,16 +151,33 @@ fn check_quarantine(rows: &str, expect: &[(u64, &str, &str, &str)]) {
 /// exactly the `expect`ed rows: (line, column, rule, fragment of the reason).
 fn check_quarantined(dir: &Path, source: &str, rows_in: u64, expect: &[(u64, &str, &str, &str)]) {
     let q = expect.len() as u64;
-    assert_eq!(counts(&source_status(dir, source)), (rows_in, rows_in - q, q), "rows in, loaded, quarantined");
+    assert_eq!(
+        counts(&source_status(dir, source)),
+        (rows_in, rows_in - q, q),
+        "rows in, loaded, quarantined"
+    );
     let got = query(
         dir,
         &format!("SELECT _line, \"column\", rule, reason FROM quarantine.{source} ORDER BY _line"),
     );
-    let lines: Vec<(String, &str, &str)> = got.iter().map(|r| (r[0].clone(), r[1].as_str(), r[2].as_str())).collect();
-    let want: Vec<(String, &str, &str)> = expect.iter().map(|e| (e.0.to_string(), e.1, e.2)).collect();
-    assert_eq!(lines, want, "quarantined (line, column, rule); reasons: {got:?}");
+    let lines: Vec<(String, &str, &str)> = got
+        .iter()
+        .map(|r| (r[0].clone(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    let want: Vec<(String, &str, &str)> =
+        expect.iter().map(|e| (e.0.to_string(), e.1, e.2)).collect();
+    assert_eq!(
+        lines, want,
+        "quarantined (line, column, rule); reasons: {got:?}"
+    );
     for (row, e) in got.iter().zip(expect) {
-        assert!(row[3].contains(e.3), "line {}: reason `{}` does not contain `{}`", e.0, row[3], e.3);
+        assert!(
+            row[3].contains(e.3),
+            "line {}: reason `{}` does not contain `{}`",
+            e.0,
+            row[3],
+            e.3
+        );
     }
     let loaded = query(dir, &format!("SELECT COUNT(*) FROM {source}"));
     assert_eq!(loaded, [[(rows_in - q).to_string()]]);
@@ -150,7 +186,13 @@ fn check_quarantined(dir: &Path, source: &str, rows_in: u64, expect: &[(u64, &st
 /// Builds source `t` with `good` at `path`, then replaces it with `bad` (or removes it, when
 /// `None`) and builds again: the build must fail with exit code 2 and a stderr holding every
 /// `expect_in_stderr` fragment, and the first snapshot must stay current with its rows.
-fn check_rejects(spec: &str, path: &str, good: &[u8], bad: Option<&[u8]>, expect_in_stderr: &[&str]) {
+fn check_rejects(
+    spec: &str,
+    path: &str,
+    good: &[u8],
+    bad: Option<&[u8]>,
+    expect_in_stderr: &[&str],
+) {
     let dir = TempDir::new().expect("tempdir");
     let dir = dir.path();
     project(dir, &[("t", spec)], &[(path, good)]);
@@ -165,16 +207,30 @@ fn check_rejects(spec: &str, path: &str, good: &[u8], bad: Option<&[u8]>, expect
     }
     let out = datalab(&["build", "--project", s(dir), "--quiet"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "exit code of a build with a bad file; stderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit code of a build with a bad file; stderr:\n{stderr}"
+    );
     assert!(stderr.starts_with("error: "), "stderr:\n{stderr}");
     for e in expect_in_stderr {
-        assert!(stderr.contains(e), "stderr does not contain `{e}`:\n{stderr}");
+        assert!(
+            stderr.contains(e),
+            "stderr does not contain `{e}`:\n{stderr}"
+        );
     }
 
     let after = source_status(dir, "t");
-    assert_eq!(after["snapshot_id"], before["snapshot_id"], "the previous snapshot stays current");
+    assert_eq!(
+        after["snapshot_id"], before["snapshot_id"],
+        "the previous snapshot stays current"
+    );
     assert_eq!(counts(&after), counts(&before));
-    assert_eq!(query(dir, "SELECT * FROM t ORDER BY _file, _line"), rows_before, "the previous rows stay");
+    assert_eq!(
+        query(dir, "SELECT * FROM t ORDER BY _file, _line"),
+        rows_before,
+        "the previous rows stay"
+    );
 }
 
 /// Byte offset of `needle` in `haystack`: where a reader must say the problem is.
@@ -198,7 +254,8 @@ fn xlsx_with_title(rows: &[(f64, &str, (u16, u8, u8), f64)]) -> Vec<u8> {
     let mut wb = Workbook::new();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let ws = wb.add_worksheet();
-    ws.write_string(0, 0, "Comune di Esempio - Domande di contributo 2023").expect("title");
+    ws.write_string(0, 0, "Comune di Esempio - Domande di contributo 2023")
+        .expect("title");
     for (c, h) in ["ID", "NOME", "DATA_DOMANDA", "IMPORTO"].iter().enumerate() {
         ws.write_string(3, c as u16, *h).expect("header");
     }
@@ -207,7 +264,8 @@ fn xlsx_with_title(rows: &[(f64, &str, (u16, u8, u8), f64)]) -> Vec<u8> {
         ws.write_number(r, 0, *id).expect("id");
         ws.write_string(r, 1, *name).expect("name");
         let dt = ExcelDateTime::from_ymd(*y, *m, *d).expect("date");
-        ws.write_datetime_with_format(r, 2, &dt, &date).expect("date cell");
+        ws.write_datetime_with_format(r, 2, &dt, &date)
+            .expect("date cell");
         ws.write_number(r, 3, *amount).expect("amount");
     }
     wb.save_to_buffer().expect("xlsx bytes")
@@ -281,9 +339,17 @@ from = "componenti"
 type = "integer"
 "#,
         ),
-        &[("data/t.csv", b"id;importo;componenti\n1;12.345,67;3\n2;-0,5;1\n3;1.234.567;1.200\n4;999;2\n")],
+        &[(
+            "data/t.csv",
+            b"id;importo;componenti\n1;12.345,67;3\n2;-0,5;1\n3;1.234.567;1.200\n4;999;2\n",
+        )],
         "SELECT id, amount, members FROM t ORDER BY id",
-        &[&["1", "12345.67", "3"], &["2", "-0.5", "1"], &["3", "1234567.0", "1200"], &["4", "999.0", "2"]],
+        &[
+            &["1", "12345.67", "3"],
+            &["2", "-0.5", "1"],
+            &["3", "1234567.0", "1200"],
+            &["4", "999.0", "2"],
+        ],
     );
 }
 
@@ -306,16 +372,27 @@ from = "data_nascita"
 type = "date"
 "#,
         ),
-        &[("data/t.csv", b"id;data_nascita\n1;28/02/2021\n2;29/02/2020\n3;01/12/1999\n4;2005-07-14\n")],
+        &[(
+            "data/t.csv",
+            b"id;data_nascita\n1;28/02/2021\n2;29/02/2020\n3;01/12/1999\n4;2005-07-14\n",
+        )],
         "SELECT id, born, CAST(date_part('month', born) AS BIGINT) FROM t ORDER BY id",
-        &[&["1", "2021-02-28", "2"], &["2", "2020-02-29", "2"], &["3", "1999-12-01", "12"], &["4", "2005-07-14", "7"]],
+        &[
+            &["1", "2021-02-28", "2"],
+            &["2", "2020-02-29", "2"],
+            &["3", "1999-12-01", "12"],
+            &["4", "2005-07-14", "7"],
+        ],
     );
 }
 
 #[test]
 fn windows_1252_bytes_are_decoded() {
     let bytes = windows_1252("id;nome;comune\n1;Niccolò;Forlì\n2;Zoë;Città di Castello\n");
-    assert!(bytes.contains(&0xF2), "ò is the single byte 0xF2 in Windows-1252");
+    assert!(
+        bytes.contains(&0xF2),
+        "ò is the single byte 0xF2 in Windows-1252"
+    );
     assert!(std::str::from_utf8(&bytes).is_err());
     check_loads(
         &spec(
@@ -341,7 +418,10 @@ type = "string"
         ),
         &[("data/t.csv", &bytes)],
         "SELECT id, name, town, length(name) FROM t ORDER BY id",
-        &[&["1", "Niccolò", "Forlì", "7"], &["2", "Zoë", "Città di Castello", "3"]],
+        &[
+            &["1", "Niccolò", "Forlì", "7"],
+            &["2", "Zoë", "Città di Castello", "3"],
+        ],
     );
 }
 
@@ -349,7 +429,10 @@ type = "string"
 fn utf8_bom_does_not_stick_to_the_first_header() {
     check_loads(
         &spec("t.csv", "csv", SIMPLE),
-        &[("data/t.csv", b"\xEF\xBB\xBFid,name,amount\n1,Anna,10.5\n2,Bruno,20\n")],
+        &[(
+            "data/t.csv",
+            b"\xEF\xBB\xBFid,name,amount\n1,Anna,10.5\n2,Bruno,20\n",
+        )],
         "SELECT id, name, amount FROM t ORDER BY id",
         &[&["1", "Anna", "10.5"], &["2", "Bruno", "20.0"]],
     );
@@ -393,12 +476,18 @@ type = "string"
 
 #[test]
 fn xlsx_with_a_title_block_and_excel_dates() {
-    let xlsx = xlsx_with_title(&[(1.0, "Anna", (2023, 3, 15), 1234.5), (2.0, "Bruno", (2023, 12, 31), 80.0)]);
+    let xlsx = xlsx_with_title(&[
+        (1.0, "Anna", (2023, 3, 15), 1234.5),
+        (2.0, "Bruno", (2023, 12, 31), 80.0),
+    ]);
     check_loads(
         &spec("t.xlsx", "xlsx", XLSX_SPEC),
         &[("data/t.xlsx", &xlsx)],
         "SELECT id, name, submitted_on, amount, _line FROM t ORDER BY id",
-        &[&["1", "Anna", "2023-03-15", "1234.5", "5"], &["2", "Bruno", "2023-12-31", "80.0", "6"]],
+        &[
+            &["1", "Anna", "2023-03-15", "1234.5", "5"],
+            &["2", "Bruno", "2023-12-31", "80.0", "6"],
+        ],
     );
 }
 
@@ -457,15 +546,28 @@ fn parquet() {
     use std::sync::Arc;
     let batch = RecordBatch::try_from_iter([
         ("ID", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef),
-        ("NOME", Arc::new(StringArray::from(vec![Some("Anna"), None, Some("Carla")])) as ArrayRef),
-        ("IMPORTO", Arc::new(Float64Array::from(vec![10.5, 0.25, 1e6])) as ArrayRef),
+        (
+            "NOME",
+            Arc::new(StringArray::from(vec![Some("Anna"), None, Some("Carla")])) as ArrayRef,
+        ),
+        (
+            "IMPORTO",
+            Arc::new(Float64Array::from(vec![10.5, 0.25, 1e6])) as ArrayRef,
+        ),
         // Days since 1970-01-01: 2023-03-15, 2000-01-01, 1970-01-02.
-        ("GIORNO", Arc::new(Date32Array::from(vec![19431, 10957, 1])) as ArrayRef),
-        ("NON_MAPPATA", Arc::new(StringArray::from(vec!["x", "y", "z"])) as ArrayRef),
+        (
+            "GIORNO",
+            Arc::new(Date32Array::from(vec![19431, 10957, 1])) as ArrayRef,
+        ),
+        (
+            "NON_MAPPATA",
+            Arc::new(StringArray::from(vec!["x", "y", "z"])) as ArrayRef,
+        ),
     ])
     .expect("batch");
     let mut bytes = Vec::new();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).expect("writer");
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).expect("writer");
     w.write(&batch).expect("write");
     w.close().expect("close");
     check_loads(
@@ -538,15 +640,22 @@ fn decimal_in_an_integer_column_is_a_type_error() {
 fn bad_grouping_with_dot_as_thousands_separator_is_not_a_number() {
     // `.` groups thousands here, so `12.5` is neither twelve and a half nor 125.
     check_quarantine(
-        &format!("{GOOD}2;Bice;F;01/02/2001;0;12.5;Z01;BCIBCE01\n3;Ciro;M;01/02/2001;0;1.2345;Z01;CRICRO01\n"),
-        &[(3, "isee", "type", "`12.5` is not a number"), (4, "isee", "type", "`1.2345` is not a number")],
+        &format!(
+            "{GOOD}2;Bice;F;01/02/2001;0;12.5;Z01;BCIBCE01\n3;Ciro;M;01/02/2001;0;1.2345;Z01;CRICRO01\n"
+        ),
+        &[
+            (3, "isee", "type", "`12.5` is not a number"),
+            (4, "isee", "type", "`1.2345` is not a number"),
+        ],
     );
 }
 
 #[test]
 fn out_of_range_values() {
     check_quarantine(
-        &format!("{GOOD}2;Bice;F;01/02/2001;-1;0;Z01;BCIBCE01\n3;Ciro;M;01/02/2001;21;0;Z01;CRICRO01\n4;Dina;F;01/02/2001;20;-0,01;Z01;DNADNA01\n"),
+        &format!(
+            "{GOOD}2;Bice;F;01/02/2001;-1;0;Z01;BCIBCE01\n3;Ciro;M;01/02/2001;21;0;Z01;CRICRO01\n4;Dina;F;01/02/2001;20;-0,01;Z01;DNADNA01\n"
+        ),
         &[
             (3, "children", "range", "`-1` is below the minimum 0"),
             (4, "children", "range", "`21` is above the maximum 20"),
@@ -558,25 +667,44 @@ fn out_of_range_values() {
 #[test]
 fn value_not_allowed() {
     check_quarantine(
-        &format!("{GOOD}2;Bice;X;01/02/2001;0;0;Z01;BCIBCE01\n3;Ciro;m;01/02/2001;0;0;Z01;CRICRO01\n"),
-        &[(3, "sex", "allowed", "`X` is not one of: M, F"), (4, "sex", "allowed", "`m` is not one of: M, F")],
+        &format!(
+            "{GOOD}2;Bice;X;01/02/2001;0;0;Z01;BCIBCE01\n3;Ciro;m;01/02/2001;0;0;Z01;CRICRO01\n"
+        ),
+        &[
+            (3, "sex", "allowed", "`X` is not one of: M, F"),
+            (4, "sex", "allowed", "`m` is not one of: M, F"),
+        ],
     );
 }
 
 #[test]
 fn codelist_miss() {
     check_quarantine(
-        &format!("{GOOD}2;Bice;F;01/02/2001;0;0;Z99;BCIBCE01\n3;Ciro;M;01/02/2001;0;0;Z02;CRICRO01\n"),
-        &[(3, "zone", "codelist", "`Z99` is not in the codelist codes/zones.csv")],
+        &format!(
+            "{GOOD}2;Bice;F;01/02/2001;0;0;Z99;BCIBCE01\n3;Ciro;M;01/02/2001;0;0;Z02;CRICRO01\n"
+        ),
+        &[(
+            3,
+            "zone",
+            "codelist",
+            "`Z99` is not in the codelist codes/zones.csv",
+        )],
     );
 }
 
 #[test]
 fn regex_miss() {
     check_quarantine(
-        &format!("{GOOD}2;Bice;F;01/02/2001;0;0;Z01;bcibce01\n3;Ciro;M;01/02/2001;0;0;Z01;CRICRO012\n"),
+        &format!(
+            "{GOOD}2;Bice;F;01/02/2001;0;0;Z01;bcibce01\n3;Ciro;M;01/02/2001;0;0;Z01;CRICRO012\n"
+        ),
         &[
-            (3, "tax_code", "regex", "`bcibce01` does not match ^[A-Z]{6}[0-9]{2}$"),
+            (
+                3,
+                "tax_code",
+                "regex",
+                "`bcibce01` does not match ^[A-Z]{6}[0-9]{2}$",
+            ),
             (4, "tax_code", "regex", "`CRICRO012` does not match"),
         ],
     );
@@ -586,8 +714,13 @@ fn regex_miss() {
 fn missing_required_value() {
     // An empty optional value is fine (row 4); an empty required one is not.
     check_quarantine(
-        &format!("{GOOD}2;;F;01/02/2001;0;0;Z01;BCIBCE01\n3;  ;F;01/02/2001;0;0;Z01;BCIBCE01\n4;Dina;;;;;;\n"),
-        &[(3, "name", "required", "missing required value"), (4, "name", "required", "missing required value")],
+        &format!(
+            "{GOOD}2;;F;01/02/2001;0;0;Z01;BCIBCE01\n3;  ;F;01/02/2001;0;0;Z01;BCIBCE01\n4;Dina;;;;;;\n"
+        ),
+        &[
+            (3, "name", "required", "missing required value"),
+            (4, "name", "required", "missing required value"),
+        ],
     );
 }
 
@@ -600,16 +733,25 @@ fn duplicate_unique_key_keeps_the_first_row() {
     project(
         dir.path(),
         &[("t", &spec("people.csv", "csv", PEOPLE))],
-        &[("data/people.csv", csv.as_bytes()), ("codes/zones.csv", ZONES)],
+        &[
+            ("data/people.csv", csv.as_bytes()),
+            ("codes/zones.csv", ZONES),
+        ],
     );
     build_ok(dir.path());
     check_quarantined(
         dir.path(),
         "t",
         4,
-        &[(4, "", "unique", "duplicate key (id) = (1)"), (5, "", "unique", "duplicate key (id) = (2)")],
+        &[
+            (4, "", "unique", "duplicate key (id) = (1)"),
+            (5, "", "unique", "duplicate key (id) = (2)"),
+        ],
     );
-    assert_eq!(query(dir.path(), "SELECT id, name, _line FROM t ORDER BY id"), [["1", "Anna", "2"], ["2", "Bice", "3"]]);
+    assert_eq!(
+        query(dir.path(), "SELECT id, name, _line FROM t ORDER BY id"),
+        [["1", "Anna", "2"], ["2", "Bice", "3"]]
+    );
 }
 
 #[test]
@@ -627,7 +769,12 @@ fn wrong_field_count_is_a_row_error() {
 fn a_row_with_several_problems_lists_them_all() {
     check_quarantine(
         &format!("{GOOD}2;;X;30/02/2001;0;0;Z01;BCIBCE01\n"),
-        &[(3, "name", "required", "name: missing required value; sex: `X` is not one of: M, F; birth_date: `30/02/2001` is not a valid date")],
+        &[(
+            3,
+            "name",
+            "required",
+            "name: missing required value; sex: `X` is not one of: M, F; birth_date: `30/02/2001` is not a valid date",
+        )],
     );
 }
 
@@ -664,11 +811,24 @@ references = "households.hh_id"
         &[("households", &households), ("members", &members)],
         &[
             ("data/households.csv", b"hh_id\nH1\nH2\n"),
-            ("data/members.csv", b"person,hh_id\nAnna,H1\nBruno,H3\nCarla,H2\nDario,\n"),
+            (
+                "data/members.csv",
+                b"person,hh_id\nAnna,H1\nBruno,H3\nCarla,H2\nDario,\n",
+            ),
         ],
     );
     build_ok(dir.path());
-    check_quarantined(dir.path(), "members", 4, &[(3, "hh_id", "reference", "`H3` is not found in households.hh_id")]);
+    check_quarantined(
+        dir.path(),
+        "members",
+        4,
+        &[(
+            3,
+            "hh_id",
+            "reference",
+            "`H3` is not found in households.hh_id",
+        )],
+    );
     check_quarantined(dir.path(), "households", 2, &[]);
 }
 
@@ -696,7 +856,9 @@ fn declared_utf8_but_windows_1252() {
         b"id,name\n1,Anna\n",
         Some(&bad),
         &[
-            &format!("data/t.csv:3 (byte {byte}): invalid UTF-8 (byte 0xF2 in this record) but the spec declares utf-8"),
+            &format!(
+                "data/t.csv:3 (byte {byte}): invalid UTF-8 (byte 0xF2 in this record) but the spec declares utf-8"
+            ),
             "hint: the file is probably windows-1252",
         ],
     );
@@ -705,7 +867,11 @@ fn declared_utf8_but_windows_1252() {
 #[test]
 fn declared_windows_1252_but_utf8() {
     check_rejects(
-        &spec("t.csv", "csv", &format!("encoding = \"windows-1252\"\n{NAMES}")),
+        &spec(
+            "t.csv",
+            "csv",
+            &format!("encoding = \"windows-1252\"\n{NAMES}"),
+        ),
         "data/t.csv",
         &windows_1252("id,name\n1,Niccolò\n"),
         Some("id,name\n1,Anna\n2,Niccolò\n3,Forlì\n".as_bytes()),
@@ -725,7 +891,10 @@ fn csv_truncated_inside_a_quoted_field() {
         b"id,name\n1,Anna\n",
         Some(bad),
         &[
-            &format!("data/t.csv:5 (byte {}): the file ends inside a quoted field", offset(bad, b"3,\"Carla")),
+            &format!(
+                "data/t.csv:5 (byte {}): the file ends inside a quoted field",
+                offset(bad, b"3,\"Carla")
+            ),
             "it looks truncated",
             "hint: ask the holder for the complete file",
         ],
@@ -741,7 +910,10 @@ fn csv_whose_last_record_is_cut_short() {
         SIMPLE_CSV,
         Some(bad),
         &[
-            &format!("data/t.csv:3 (byte {}): the last record has 2 of 3 fields", offset(bad, b"2,Bru")),
+            &format!(
+                "data/t.csv:3 (byte {}): the last record has 2 of 3 fields",
+                offset(bad, b"2,Bru")
+            ),
             "does not end with a newline: it looks truncated",
         ],
     );
@@ -755,7 +927,10 @@ fn csv_declared_as_xlsx() {
         "data/t.xlsx",
         &good,
         Some(b"ID,NOME,DATA_DOMANDA,IMPORTO\n1,Anna,2023-03-15,1\n"),
-        &["data/t.xlsx: byte 0: not a xlsx file: it looks like text", "hint: set format = \"csv\" in sources/t.toml"],
+        &[
+            "data/t.xlsx: byte 0: not a xlsx file: it looks like text",
+            "hint: set format = \"csv\" in sources/t.toml",
+        ],
     );
 }
 
@@ -766,20 +941,29 @@ fn xlsx_declared_as_csv() {
         "data/t.csv",
         SIMPLE_CSV,
         Some(&xlsx_with_title(&[(1.0, "Anna", (2023, 3, 15), 1.0)])),
-        &["data/t.csv: byte 0: not a csv file: it looks like a ZIP archive", "hint: set format = \"xlsx\" in sources/t.toml"],
+        &[
+            "data/t.csv: byte 0: not a csv file: it looks like a ZIP archive",
+            "hint: set format = \"xlsx\" in sources/t.toml",
+        ],
     );
 }
 
 #[test]
 fn truncated_xlsx() {
-    let good = xlsx_with_title(&[(1.0, "Anna", (2023, 3, 15), 1.0), (2.0, "Bruno", (2023, 4, 1), 2.0)]);
+    let good = xlsx_with_title(&[
+        (1.0, "Anna", (2023, 3, 15), 1.0),
+        (2.0, "Bruno", (2023, 4, 1), 2.0),
+    ]);
     let half = &good[..good.len() / 2];
     check_rejects(
         &spec("t.xlsx", "xlsx", XLSX_SPEC),
         "data/t.xlsx",
         &good,
         Some(half),
-        &["data/t.xlsx: not a readable xlsx workbook", "hint: the file may be truncated"],
+        &[
+            "data/t.xlsx: not a readable xlsx workbook",
+            "hint: the file may be truncated",
+        ],
     );
 }
 
@@ -821,6 +1005,209 @@ fn glob_matching_no_file() {
         "data/isee_2023.csv",
         SIMPLE_CSV,
         None,
-        &["source `t`: no file matches `data/isee_*.csv`", "hint: check `files` in", "sources/t.toml"],
+        &[
+            "source `t`: no file matches `data/isee_*.csv`",
+            "hint: check `files` in",
+            "sources/t.toml",
+        ],
+    );
+}
+
+#[test]
+fn utf8_bom_but_declared_windows_1252() {
+    check_rejects(
+        &spec(
+            "t.csv",
+            "csv",
+            &format!("encoding = \"windows-1252\"\n{NAMES}"),
+        ),
+        "data/t.csv",
+        b"id,name\n1,Anna\n",
+        Some(b"\xEF\xBB\xBFid,name\n1,Anna\n2,Bruno\n"),
+        &[
+            "data/t.csv:1 (byte 0): the file starts with a UTF-8 byte-order mark but the spec declares windows-1252",
+            "hint: set encoding = \"utf-8\" in sources/t.toml",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Physical lines, whatever the line endings: quarantine `_line`s and error locations must point
+// at the line a person opens the file on.
+
+const ID_NAME_NOTE: &str = r#"
+[[columns]]
+name = "id"
+type = "integer"
+
+[[columns]]
+name = "name"
+type = "string"
+
+[[columns]]
+name = "note"
+type = "string"
+"#;
+
+#[test]
+fn crlf_line_endings_keep_physical_lines() {
+    // Windows exports end lines with CRLF; a quoted field may hold a CRLF too.
+    check_loads(
+        &spec("t.csv", "csv", ID_NAME_NOTE),
+        &[(
+            "data/t.csv",
+            b"id,name,note\r\n1,Anna,a\r\n2,Bruno,\"two\r\nlines\"\r\n3,Carla,\"say \"\"hi\"\"\"\r\n4,Dario,d\r\n",
+        )],
+        "SELECT id, name, note, _line FROM t ORDER BY id",
+        &[
+            &["1", "Anna", "a", "2"],
+            &["2", "Bruno", "two\r\nlines", "3"],
+            &["3", "Carla", "say \"hi\"", "5"],
+            &["4", "Dario", "d", "6"],
+        ],
+    );
+}
+
+#[test]
+fn crlf_line_endings_quarantine_the_right_line() {
+    let rows = format!(
+        "{GOOD}2;Bice;F;31/02/2021;0;0;Z01;BCIBCE21\n3;Ciro;M;01/02/2001;0;0;Z01;CRICRO01\n4;Dina;X;01/02/2001;0;0;Z01;DNADNA01\n"
+    );
+    check_quarantine(
+        &rows.replace('\n', "\r\n"),
+        &[
+            (3, "birth_date", "type", "`31/02/2021` is not a valid date"),
+            (5, "sex", "allowed", "`X` is not one of: M, F"),
+        ],
+    );
+}
+
+#[test]
+fn blank_lines_keep_physical_lines() {
+    check_loads(
+        &spec("t.csv", "csv", ID_NAME_NOTE),
+        &[(
+            "data/t.csv",
+            b"id,name,note\n\n1,Anna,a\n\n\n2,Bruno,b\r\n\r\n3,Carla,c\n",
+        )],
+        "SELECT id, _line FROM t ORDER BY id",
+        &[&["1", "3"], &["2", "6"], &["3", "8"]],
+    );
+}
+
+#[test]
+fn header_row_in_a_crlf_file_after_a_title_block() {
+    check_loads(
+        &spec("t.csv", "csv", &format!("header_row = 4\n{ID_NAME_NOTE}")),
+        &[(
+            "data/t.csv",
+            b"Comune di Esempio - estrazione 2023\r\nfonte: anagrafe\r\n\r\nid,name,note\r\n1,Anna,a\r\n2,Bruno,b\r\n",
+        )],
+        "SELECT id, name, note, _line FROM t ORDER BY id",
+        &[&["1", "Anna", "a", "5"], &["2", "Bruno", "b", "6"]],
+    );
+}
+
+#[test]
+fn literal_quote_inside_the_last_field_is_not_truncation() {
+    // A quote opens a quoted field only at the start of the field: `5"` is five inches.
+    check_loads(
+        &spec("t.csv", "csv", ID_NAME_NOTE),
+        &[(
+            "data/t.csv",
+            b"id,name,note\n1,Anna,ok\n2,Bruno,Tubo 5\" acciaio\n",
+        )],
+        "SELECT id, note FROM t ORDER BY id",
+        &[&["1", "ok"], &["2", "Tubo 5\" acciaio"]],
+    );
+}
+
+#[test]
+fn last_record_without_a_final_newline_loads() {
+    check_loads(
+        &spec("t.csv", "csv", SIMPLE),
+        &[("data/t.csv", b"id,name,amount\n1,Anna,10.5\n2,Bruno,\"20\"")],
+        "SELECT id, name, amount, _line FROM t ORDER BY id",
+        &[&["1", "Anna", "10.5", "2"], &["2", "Bruno", "20.0", "3"]],
+    );
+}
+
+#[test]
+fn declared_utf8_but_windows_1252_in_a_crlf_file() {
+    let bad = windows_1252("id,name\r\n1,Anna\r\n\r\n2,Niccolò\r\n");
+    let byte = offset(&bad, b"2,Nicc");
+    check_rejects(
+        &spec("t.csv", "csv", NAMES),
+        "data/t.csv",
+        b"id,name\r\n1,Anna\r\n",
+        Some(&bad),
+        &[&format!(
+            "data/t.csv:4 (byte {byte}): invalid UTF-8 (byte 0xF2 in this record)"
+        )],
+    );
+}
+
+#[test]
+fn csv_with_bom_truncated_inside_a_quoted_field_in_a_crlf_file() {
+    let bad: &[u8] = b"\xEF\xBB\xBFid,name\r\n1,Anna\r\n2,\"Bruno\r\nRossi";
+    check_rejects(
+        &spec("t.csv", "csv", NAMES),
+        "data/t.csv",
+        b"\xEF\xBB\xBFid,name\r\n1,Anna\r\n",
+        Some(bad),
+        &[&format!(
+            "data/t.csv:3 (byte {}): the file ends inside a quoted field",
+            offset(bad, b"2,\"Bruno")
+        )],
+    );
+}
+
+#[test]
+fn json_lines_that_are_not_objects_or_not_typed_right_are_quarantined() {
+    let dir = TempDir::new().expect("tempdir");
+    let jsonl = b"{\"id\": 1, \"name\": \"a\"}\r\n{\"id\": 2, \"name\": \"b\"\r\n{\"id\": \"x\"}\r\n[1, 2]\r\n{\"id\": 1.5}\r\n{\"id\": 6, \"name\": \"f\"}";
+    project(
+        dir.path(),
+        &[("t", &spec("t.jsonl", "jsonl", NAMES))],
+        &[("data/t.jsonl", jsonl)],
+    );
+    build_ok(dir.path());
+    check_quarantined(
+        dir.path(),
+        "t",
+        6,
+        &[
+            (
+                2,
+                "",
+                "row",
+                "not a JSON object: eof while parsing an object",
+            ),
+            (3, "id", "type", "`x` is not a number"),
+            (4, "", "row", "not a JSON object"),
+            (5, "id", "type", "`1.5` is not a valid integer"),
+        ],
+    );
+    assert_eq!(
+        query(dir.path(), "SELECT id, _line FROM t ORDER BY id"),
+        [["1", "1"], ["6", "6"]]
+    );
+}
+
+#[test]
+fn json_lines_truncated_in_the_last_line() {
+    let bad: &[u8] = b"{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"na";
+    check_rejects(
+        &spec("t.jsonl", "jsonl", NAMES),
+        "data/t.jsonl",
+        b"{\"id\": 1, \"name\": \"a\"}\n",
+        Some(bad),
+        &[
+            &format!(
+                "data/t.jsonl:2 (byte {}): the last line is not complete JSON and has no newline",
+                offset(bad, b"{\"id\": 2")
+            ),
+            "the file looks truncated",
+        ],
     );
 }

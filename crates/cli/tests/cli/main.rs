@@ -5,4 +5,5 @@ mod city;
 mod config;
 mod contract;
 mod inputs;
+mod layering;
 mod support;

@@ -31,7 +31,11 @@ pub fn ok(args: &[&str]) -> String {
 /// (paths relative to the project folder).
 pub fn project(dir: &Path, sources: &[(&str, &str)], files: &[(&str, &[u8])]) {
     std::fs::create_dir_all(dir.join("sources")).expect("mkdir");
-    std::fs::write(dir.join("datalab.toml"), "format_version = 1\nname = \"t\"\n").expect("write datalab.toml");
+    std::fs::write(
+        dir.join("datalab.toml"),
+        "format_version = 1\nname = \"t\"\n",
+    )
+    .expect("write datalab.toml");
     for (name, spec) in sources {
         std::fs::write(dir.join("sources").join(format!("{name}.toml")), spec).expect("write spec");
     }

@@ -10,7 +10,10 @@ use std::path::Path;
 
 pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Result<(), IngestError> {
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, &e))?;
-    let len = file.metadata().map_err(|e| IngestError::io(path, &e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| IngestError::io(path, &e))?
+        .len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut buf = Vec::new();
     let mut line = 0u64;
@@ -18,7 +21,9 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
     let mut seen_object = false;
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(|e| IngestError::io(path, &e))?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| IngestError::io(path, &e))?;
         if n == 0 {
             break;
         }
@@ -29,8 +34,12 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
         let text = match std::str::from_utf8(&buf) {
             Ok(t) => t.trim_start_matches('\u{feff}').trim(),
             Err(e) => {
-                return Err(IngestError::file(path, line, "invalid UTF-8: JSON lines must be UTF-8")
-                    .at_byte(start + e.valid_up_to() as u64));
+                return Err(IngestError::file(
+                    path,
+                    line,
+                    "invalid UTF-8: JSON lines must be UTF-8",
+                )
+                .at_byte(start + e.valid_up_to() as u64));
             }
         };
         if text.is_empty() {
@@ -44,12 +53,20 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
                     .iter()
                     .map(|c| lookup(&obj, &c.from).map_or(Cell::Null, cell))
                     .collect();
-                sink.row(&Row { line, cells: &cells, problem: None })?;
+                sink.row(&Row {
+                    line,
+                    cells: &cells,
+                    problem: None,
+                })?;
             }
             Err(e) if !seen_object => {
-                return Err(IngestError::file(path, line, format!("not JSON lines: {}", e.to_string().to_lowercase()))
-                    .at_byte(start)
-                    .with_hint("each line must hold one JSON object"));
+                return Err(IngestError::file(
+                    path,
+                    line,
+                    format!("not JSON lines: {}", e.to_string().to_lowercase()),
+                )
+                .at_byte(start)
+                .with_hint("each line must hold one JSON object"));
             }
             Err(e) if !complete => {
                 return Err(IngestError::file(
@@ -64,7 +81,10 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
                 sink.row(&Row {
                     line,
                     cells: &cells,
-                    problem: Some(format!("not a JSON object: {}", e.to_string().to_lowercase())),
+                    problem: Some(format!(
+                        "not a JSON object: {}",
+                        e.to_string().to_lowercase()
+                    )),
                 })?;
             }
         }
@@ -77,8 +97,11 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
 }
 
 fn lookup<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key)
-        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 fn cell(v: &Value) -> Cell<'_> {

@@ -113,10 +113,17 @@ fn sniff(spec: &SourceSpec, path: &Path) -> Result<(), IngestError> {
         "text" => Some("csv"),
         _ => None,
     };
-    let mut err = IngestError::file(path, 0, format!("not a {} file: it looks like {what}", spec.format))
-        .at_byte(0);
+    let mut err = IngestError::file(
+        path,
+        0,
+        format!("not a {} file: it looks like {what}", spec.format),
+    )
+    .at_byte(0);
     if let Some(s) = suggestion {
-        err = err.with_hint(format!("set format = \"{s}\" in {} or check the file", spec.spec_file.display()));
+        err = err.with_hint(format!(
+            "set format = \"{s}\" in {} or check the file",
+            spec.spec_file.display()
+        ));
     }
     Err(err)
 }
@@ -124,7 +131,12 @@ fn sniff(spec: &SourceSpec, path: &Path) -> Result<(), IngestError> {
 /// Positions of the spec's columns in a file's header, matched case-insensitively after
 /// trimming. A missing column fails the file: the holder changed the export, or the spec is
 /// wrong.
-pub(crate) fn map_header(spec: &SourceSpec, path: &Path, line: u64, header: &[String]) -> Result<Vec<usize>, IngestError> {
+pub(crate) fn map_header(
+    spec: &SourceSpec,
+    path: &Path,
+    line: u64,
+    header: &[String],
+) -> Result<Vec<usize>, IngestError> {
     let norm: Vec<String> = header
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
@@ -141,20 +153,36 @@ pub(crate) fn map_header(spec: &SourceSpec, path: &Path, line: u64, header: &[St
         let names: Vec<&str> = header.iter().map(|h| h.trim()).collect();
         let close = names
             .iter()
-            .map(|h| (strsim::jaro_winkler(&h.to_lowercase(), &first.from.to_lowercase()), *h))
+            .map(|h| {
+                (
+                    strsim::jaro_winkler(&h.to_lowercase(), &first.from.to_lowercase()),
+                    *h,
+                )
+            })
             .filter(|(s, _)| *s > 0.8)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, h)| h);
-        let list: Vec<String> = missing.iter().map(|c| format!("`{}` (for `{}`)", c.from, c.name)).collect();
+        let list: Vec<String> = missing
+            .iter()
+            .map(|c| format!("`{}` (for `{}`)", c.from, c.name))
+            .collect();
         let hint = match close {
-            Some(h) => format!("the header has `{h}`: did the holder rename it? set `from = \"{h}\"` for column `{}`", first.name),
+            Some(h) => format!(
+                "the header has `{h}`: did the holder rename it? set `from = \"{h}\"` for column `{}`",
+                first.name
+            ),
             None => format!(
                 "the header (line {line}) is: {}; check `header_row` and `from` in {}",
                 names.join(", "),
                 spec.spec_file.display()
             ),
         };
-        return Err(IngestError::file(path, line, format!("column {} not found in the header", list.join(", "))).with_hint(hint));
+        return Err(IngestError::file(
+            path,
+            line,
+            format!("column {} not found in the header", list.join(", ")),
+        )
+        .with_hint(hint));
     }
     Ok(out)
 }

@@ -13,11 +13,23 @@ use std::path::Path;
 pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Result<(), IngestError> {
     let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, &e))?;
     let bad = |e: &dyn std::fmt::Display| {
-        IngestError::file(path, 0, format!("not a readable parquet file: {}", e.to_string().to_lowercase()))
-            .with_hint("the file may be truncated: ask the holder for the complete file")
+        IngestError::file(
+            path,
+            0,
+            format!(
+                "not a readable parquet file: {}",
+                e.to_string().to_lowercase()
+            ),
+        )
+        .with_hint("the file may be truncated: ask the holder for the complete file")
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(&e))?;
-    let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let names: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let positions = map_header(spec, path, 0, &names)?;
     let reader = builder.with_batch_size(8192).build().map_err(|e| bad(&e))?;
     let mut line = 0u64;
@@ -28,7 +40,13 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
             .map(|&p| {
                 let c = batch.column(p).clone();
                 match c.data_type() {
-                    DataType::Utf8 | DataType::Int64 | DataType::Int32 | DataType::Float64 | DataType::Float32 | DataType::Boolean | DataType::Date32 => Ok(c),
+                    DataType::Utf8
+                    | DataType::Int64
+                    | DataType::Int32
+                    | DataType::Float64
+                    | DataType::Float32
+                    | DataType::Boolean
+                    | DataType::Date32 => Ok(c),
                     _ => arrow::compute::cast(&c, &DataType::Utf8).map_err(|e| bad(&e)),
                 }
             })
@@ -36,7 +54,11 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
         for r in 0..batch.num_rows() {
             line += 1;
             let cells: Vec<Cell<'_>> = cols.iter().map(|c| value(c.as_ref(), r)).collect();
-            sink.row(&Row { line, cells: &cells, problem: None })?;
+            sink.row(&Row {
+                line,
+                cells: &cells,
+                problem: None,
+            })?;
         }
     }
     Ok(())

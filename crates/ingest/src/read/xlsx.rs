@@ -27,19 +27,43 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
             .cloned()
             .ok_or_else(|| IngestError::file(path, 0, "the workbook has no sheets"))?,
     };
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| IngestError::file(path, 0, format!("cannot read sheet `{sheet}`: {}", e.to_string().to_lowercase())))?;
+    let range = wb.worksheet_range(&sheet).map_err(|e| {
+        IngestError::file(
+            path,
+            0,
+            format!(
+                "cannot read sheet `{sheet}`: {}",
+                e.to_string().to_lowercase()
+            ),
+        )
+    })?;
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
     let first_col = range.start().map_or(0, |(_, c)| c as usize);
     let header_abs = spec.header_row as u64 - 1;
     if header_abs < first_row {
-        return Err(IngestError::file(path, spec.header_row as u64, format!("row {} of sheet `{sheet}` is empty, expected the header", spec.header_row))
-            .with_hint(format!("the sheet's data starts on row {}: check `header_row`", first_row + 1)));
+        return Err(IngestError::file(
+            path,
+            spec.header_row as u64,
+            format!(
+                "row {} of sheet `{sheet}` is empty, expected the header",
+                spec.header_row
+            ),
+        )
+        .with_hint(format!(
+            "the sheet's data starts on row {}: check `header_row`",
+            first_row + 1
+        )));
     }
-    let mut rows = range.rows().enumerate().skip((header_abs - first_row) as usize);
+    let mut rows = range
+        .rows()
+        .enumerate()
+        .skip((header_abs - first_row) as usize);
     let Some((_, header_cells)) = rows.next() else {
-        return Err(IngestError::file(path, spec.header_row as u64, format!("sheet `{sheet}` ends before the header row")));
+        return Err(IngestError::file(
+            path,
+            spec.header_row as u64,
+            format!("sheet `{sheet}` ends before the header row"),
+        ));
     };
     // Columns left of the range's first column are empty: pad so positions are absolute.
     let names: Vec<String> = std::iter::repeat_n(String::new(), first_col)
@@ -70,7 +94,9 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
                     }
                 }
                 Some(Data::DateTime(d)) => Cell::Float(d.as_f64()),
-                Some(Data::DateTimeIso(s)) | Some(Data::DurationIso(s)) => Cell::Text(Cow::Borrowed(s.as_str())),
+                Some(Data::DateTimeIso(s)) | Some(Data::DurationIso(s)) => {
+                    Cell::Text(Cow::Borrowed(s.as_str()))
+                }
                 Some(Data::Error(e)) => {
                     problem = Some(format!("the cell holds the Excel error {e}"));
                     Cell::Text(Cow::Owned(format!("{e}")))
@@ -78,7 +104,11 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
             };
             cells.push(cell);
         }
-        sink.row(&Row { line, cells: &cells, problem })?;
+        sink.row(&Row {
+            line,
+            cells: &cells,
+            problem,
+        })?;
     }
     Ok(())
 }
