@@ -38,13 +38,18 @@ impl Engine {
         let quarantine = Arc::new(MemorySchemaProvider::new());
         let mut tables = Vec::new();
         for snap in warehouse.current()? {
-            let table = listing_table(&ctx, &snap.data_dir().to_string_lossy()).await?;
+            let table =
+                listing_table(&ctx, &format!("{}/", snap.data_dir().to_string_lossy())).await?;
             ctx.register_table(snap.source.as_str(), table)
                 .map_err(|e| {
                     EngineError::Internal(format!("cannot register {}: {e}", snap.source))
                 })?;
-            if let Some(q) = snap.quarantine_file() {
-                let table = listing_table(&ctx, &q.to_string_lossy()).await?;
+            if !snap.manifest.quarantine.is_empty() {
+                let table = listing_table(
+                    &ctx,
+                    &format!("{}/", snap.quarantine_dir().to_string_lossy()),
+                )
+                .await?;
                 quarantine
                     .register_table(snap.source.clone(), table)
                     .map_err(|e| {

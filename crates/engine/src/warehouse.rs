@@ -57,8 +57,10 @@ pub struct Manifest {
     pub quarantine_reasons: BTreeMap<String, u64>,
     /// Canonical columns and their types.
     pub columns: Vec<(String, String)>,
+    /// Data parts under `data/`, one per input file, in input order.
     pub data: Vec<DataFile>,
-    pub quarantine: Option<DataFile>,
+    /// Quarantine parts under `quarantine/`, one per input file, in input order.
+    pub quarantine: Vec<DataFile>,
     pub period_min: Option<String>,
     pub period_max: Option<String>,
     /// Snapshot ids of the sources this one was validated against.
@@ -81,11 +83,9 @@ impl SnapshotInfo {
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
-    pub fn quarantine_file(&self) -> Option<PathBuf> {
-        self.manifest
-            .quarantine
-            .as_ref()
-            .map(|q| self.dir.join(&q.path))
+    /// The folder holding the quarantine Parquet files.
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.dir.join("quarantine")
     }
 }
 
@@ -244,7 +244,9 @@ impl Warehouse {
             .dir
             .join("tmp")
             .join(format!("{source}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(dir.join("data")).map_err(|e| EngineError::io(&dir, &e))?;
+        for sub in ["data", "quarantine"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| EngineError::io(&dir, &e))?;
+        }
         Ok(Staging { dir, stored: false })
     }
 
@@ -298,6 +300,7 @@ impl Warehouse {
         let mpath = staging.dir.join("manifest.json");
         std::fs::write(&mpath, &json).map_err(|e| EngineError::io(&mpath, &e))?;
         sync_dir(&staging.dir.join("data"));
+        sync_dir(&staging.dir.join("quarantine"));
         sync_dir(&staging.dir);
         let target = self.snapshot_dir(&manifest.source, &manifest.snapshot_id);
         if let Some(parent) = target.parent() {
@@ -496,7 +499,7 @@ mod tests {
             quarantine_reasons: BTreeMap::new(),
             columns: vec![],
             data: vec![],
-            quarantine: None,
+            quarantine: vec![],
             period_min: None,
             period_max: None,
             references: BTreeMap::new(),

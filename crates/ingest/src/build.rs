@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Bumped when a change to ingestion can change the loaded data: every snapshot is rebuilt.
@@ -347,7 +347,7 @@ fn run_parallel(
                     }
                     let job = slots[i].lock().ok().and_then(|mut g| g.take());
                     if let Some(job) = job {
-                        let r = ingest_source(job, progress);
+                        let r = ingest_source(job, threads, progress);
                         if let Ok(mut g) = results[i].lock() {
                             *g = Some(r);
                         }
@@ -419,6 +419,12 @@ struct PeriodRange {
 }
 
 impl PeriodRange {
+    fn merge(&mut self, other: &PeriodRange) {
+        for v in other.min.iter().chain(other.max.iter()) {
+            self.add(v);
+        }
+    }
+
     fn add(&mut self, v: &Value<'_>) {
         let owned = match v {
             Value::Null => return,
@@ -445,7 +451,7 @@ impl PeriodRange {
 }
 
 struct SourceSink<'a> {
-    validator: Validator,
+    validator: &'a mut Validator,
     data: DataWriter,
     quarantine: QuarantineWriter,
     spec: &'a SourceSpec,
@@ -456,7 +462,8 @@ struct SourceSink<'a> {
     rows_in: u64,
     loaded: u64,
     quarantined: u64,
-    base_bytes: u64,
+    bytes: &'a AtomicU64,
+    last_bytes: u64,
     progress: &'a dyn Progress,
 }
 
@@ -486,8 +493,10 @@ impl Sink for SourceSink<'_> {
     }
 
     fn progress(&mut self, bytes: u64) {
-        self.progress
-            .advanced(&self.spec.name, self.base_bytes + bytes);
+        let delta = bytes.saturating_sub(self.last_bytes);
+        self.last_bytes = bytes;
+        let total = self.bytes.fetch_add(delta, Ordering::Relaxed) + delta;
+        self.progress.advanced(&self.spec.name, total);
     }
 }
 
@@ -511,24 +520,35 @@ fn raw_json(spec: &SourceSpec, row: &Row<'_, '_>) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-fn ingest_source(
-    job: Job<'_>,
+/// What ingesting one input file produced.
+struct FileResult {
+    input: InputFile,
+    reasons: BTreeMap<String, u64>,
+    range: PeriodRange,
+    data: DataFile,
+    quarantine: DataFile,
+}
+
+/// Ingests one input file into `data/part-NNNNN.parquet` and `quarantine/part-NNNNN.parquet`
+/// of the staging folder, validating with `validator` (whose unique-key memory spans every file
+/// it has seen).
+fn ingest_file(
+    spec: &SourceSpec,
+    input: &Input,
+    index: usize,
+    dir: &Path,
+    validator: &mut Validator,
+    bytes: &AtomicU64,
     progress: &dyn Progress,
-) -> Result<(Staging, Manifest), IngestError> {
-    let started = Instant::now();
-    let spec = job.spec;
-    let total: u64 = job.inputs.iter().map(|i| i.bytes).sum();
-    progress.started(&spec.name, total);
-    let data_rel = "data/part-00000.parquet";
-    let quarantine_rel = "quarantine.parquet";
-    let data_path = job.staging.dir.join(data_rel);
-    let quarantine_path = job.staging.dir.join(quarantine_rel);
+) -> Result<FileResult, IngestError> {
+    let data_rel = format!("data/part-{index:05}.parquet");
+    let quarantine_rel = format!("quarantine/part-{index:05}.parquet");
     let mut sink = SourceSink {
-        validator: Validator::new(spec, &job.reference_sets),
-        data: DataWriter::create(&data_path, spec)?,
-        quarantine: QuarantineWriter::create(&quarantine_path)?,
+        validator,
+        data: DataWriter::create(&dir.join(&data_rel), spec)?,
+        quarantine: QuarantineWriter::create(&dir.join(&quarantine_rel))?,
         spec,
-        file: String::new(),
+        file: input.rel.clone(),
         period: spec
             .period
             .as_ref()
@@ -538,24 +558,11 @@ fn ingest_source(
         rows_in: 0,
         loaded: 0,
         quarantined: 0,
-        base_bytes: 0,
+        bytes,
+        last_bytes: 0,
         progress,
     };
-    let mut inputs = Vec::new();
-    for input in &job.inputs {
-        sink.file = input.rel.clone();
-        let (in0, l0, q0) = (sink.rows_in, sink.loaded, sink.quarantined);
-        read_file(spec, &input.abs, &mut sink)?;
-        sink.base_bytes += input.bytes;
-        inputs.push(InputFile {
-            path: input.rel.clone(),
-            bytes: input.bytes,
-            hash: input.hash.clone(),
-            rows_in: sink.rows_in - in0,
-            rows_loaded: sink.loaded - l0,
-            rows_quarantined: sink.quarantined - q0,
-        });
-    }
+    read_file(spec, &input.abs, &mut sink)?;
     let SourceSink {
         data,
         quarantine,
@@ -570,20 +577,124 @@ fn ingest_source(
     let q_rows = quarantine.finish()?;
     if rows_in != loaded + quarantined || data_rows != loaded || q_rows != quarantined {
         return Err(IngestError::Internal(format!(
-            "accounting of {} does not balance: {rows_in} in, {loaded} loaded ({data_rows} written), {quarantined} quarantined ({q_rows} written)",
-            spec.name
+            "accounting of {} ({}) does not balance: {rows_in} in, {loaded} loaded ({data_rows} written), {quarantined} quarantined ({q_rows} written)",
+            spec.name, input.rel
         )));
     }
-    let period_str = |v: Option<Value<'static>>| v.map(|v| display(&v));
+    Ok(FileResult {
+        input: InputFile {
+            path: input.rel.clone(),
+            bytes: input.bytes,
+            hash: input.hash.clone(),
+            rows_in,
+            rows_loaded: loaded,
+            rows_quarantined: quarantined,
+        },
+        reasons,
+        range,
+        data: data_file(dir, &data_rel, data_rows)?,
+        quarantine: data_file(dir, &quarantine_rel, q_rows)?,
+    })
+}
+
+/// Ingests a source's files, several at a time when it has several. Each file gets its own
+/// validator; if a unique key then turns out to repeat across files (which only a shared
+/// validator can attribute to the right, first, row), the source is ingested again one file
+/// after the other with one validator. The output is the same either way: one part per file,
+/// in file order.
+fn ingest_files(
+    job: &Job<'_>,
+    threads: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<FileResult>, IngestError> {
+    let spec = job.spec;
+    let dir = &job.staging.dir;
+    let bytes = AtomicU64::new(0);
+    let n = job.inputs.len();
+    if threads > 1 && n > 1 {
+        let next = AtomicUsize::new(0);
+        let slots: Vec<std::sync::Mutex<Option<Result<(FileResult, Validator), IngestError>>>> =
+            (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..threads.min(n) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        if i >= n {
+                            break;
+                        }
+                        let mut v = Validator::new(spec, &job.reference_sets);
+                        let r = ingest_file(spec, &job.inputs[i], i, dir, &mut v, &bytes, progress)
+                            .map(|f| (f, v));
+                        if let Ok(mut g) = slots[i].lock() {
+                            *g = Some(r);
+                        }
+                    }
+                });
+            }
+        });
+        let mut results = Vec::with_capacity(n);
+        let mut validators = Vec::with_capacity(n);
+        for slot in slots {
+            let (f, v) = slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(IngestError::Internal("an ingest thread panicked".into()))
+            })?;
+            results.push(f);
+            validators.push(v);
+        }
+        if !Validator::keys_overlap(&mut validators) {
+            return Ok(results);
+        }
+        for sub in ["data", "quarantine"] {
+            let d = dir.join(sub);
+            std::fs::remove_dir_all(&d)
+                .and_then(|_| std::fs::create_dir_all(&d))
+                .map_err(|e| IngestError::io(&d, &e))?;
+        }
+        bytes.store(0, Ordering::Relaxed);
+    }
+    let mut v = Validator::new(spec, &job.reference_sets);
+    job.inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| ingest_file(spec, input, i, dir, &mut v, &bytes, progress))
+        .collect()
+}
+
+fn ingest_source(
+    job: Job<'_>,
+    threads: usize,
+    progress: &dyn Progress,
+) -> Result<(Staging, Manifest), IngestError> {
+    let started = Instant::now();
+    let spec = job.spec;
+    let total: u64 = job.inputs.iter().map(|i| i.bytes).sum();
+    progress.started(&spec.name, total);
+    let files = ingest_files(&job, threads, progress)?;
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    let mut range = PeriodRange::default();
+    for f in &files {
+        for (k, v) in &f.reasons {
+            *reasons.entry(k.clone()).or_default() += v;
+        }
+        range.merge(&f.range);
+    }
+    let (rows_in, loaded, quarantined) = files.iter().fold((0, 0, 0), |(i, l, q), f| {
+        (
+            i + f.input.rows_in,
+            l + f.input.rows_loaded,
+            q + f.input.rows_quarantined,
+        )
+    });
+    let period_str = |v: &Option<Value<'static>>| v.as_ref().map(display);
     let manifest = Manifest {
         format_version: MANIFEST_VERSION,
         snapshot_id: snapshot_id(&job.fingerprint),
         source: spec.name.clone(),
-        fingerprint: job.fingerprint,
-        spec_hash: job.spec_hash,
+        fingerprint: job.fingerprint.clone(),
+        spec_hash: job.spec_hash.clone(),
         created_at: engine::now(),
         datalab_version: env!("CARGO_PKG_VERSION").to_string(),
-        inputs,
         rows_in,
         rows_loaded: loaded,
         rows_quarantined: quarantined,
@@ -603,11 +714,12 @@ fn ingest_source(
                 ),
             ])
             .collect(),
-        data: vec![data_file(&job.staging.dir, data_rel, data_rows)?],
-        quarantine: Some(data_file(&job.staging.dir, quarantine_rel, q_rows)?),
-        period_min: period_str(range.min),
-        period_max: period_str(range.max),
-        references: job.references,
+        period_min: period_str(&range.min),
+        period_max: period_str(&range.max),
+        references: job.references.clone(),
+        inputs: files.iter().map(|f| f.input.clone()).collect(),
+        data: files.iter().map(|f| f.data.clone()).collect(),
+        quarantine: files.iter().map(|f| f.quarantine.clone()).collect(),
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((job.staging, manifest))

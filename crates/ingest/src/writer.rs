@@ -25,7 +25,7 @@ pub const LINE_COLUMN: &str = "_line";
 fn properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(1 << 20))
+        .set_max_row_group_row_count(Some(1 << 18))
         .build()
 }
 

@@ -234,3 +234,55 @@ fn a_concurrent_build_fails_fast_on_the_lock() {
         assert!(String::from_utf8_lossy(&second.stderr).contains("another build is running"));
     }
 }
+
+/// Files of one source are ingested in parallel; a unique key repeated across files must still
+/// keep the row of the first file and quarantine the later one (regression guard for the
+/// parallel path's fallback).
+#[test]
+fn a_key_repeated_across_files_keeps_the_first_files_row() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let spec = "format_version = 1\nfiles = [\"data/part_*.csv\"]\nformat = \"csv\"\nunique = [\"id\"]\n\
+        [[columns]]\nname = \"id\"\ntype = \"string\"\nrequired = true\n\
+        [[columns]]\nname = \"v\"\ntype = \"integer\"\n";
+    let files: Vec<(String, Vec<u8>)> = (1..=4)
+        .map(|i| {
+            let mut body = String::from("id,v\n");
+            for r in 0..50 {
+                body.push_str(&format!("k{i}_{r},{i}\n"));
+            }
+            if i == 3 {
+                body.push_str("k1_7,3\n");
+            }
+            (format!("data/part_{i}.csv"), body.into_bytes())
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    crate::support::project(tmp.path(), &[("t", spec)], &refs);
+    ok(&[
+        "build",
+        "--project",
+        s(tmp.path()),
+        "--quiet",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(
+        query(tmp.path(), "SELECT v FROM t WHERE id = 'k1_7'"),
+        vec![vec!["1".to_string()]]
+    );
+    assert_eq!(
+        query(tmp.path(), "SELECT _file, _line, rule FROM quarantine.t"),
+        vec![vec![
+            "data/part_3.csv".to_string(),
+            "52".to_string(),
+            "unique".to_string()
+        ]]
+    );
+    assert_eq!(
+        query(tmp.path(), "SELECT COUNT(*) FROM t"),
+        vec![vec!["200".to_string()]]
+    );
+}

@@ -343,7 +343,10 @@ impl Decoder {
     fn decode<'a>(&self, bytes: &'a [u8]) -> Cow<'a, str> {
         match self.encoding {
             // Validity was checked per record in `check`.
-            Encoding::Utf8 => String::from_utf8_lossy(bytes),
+            Encoding::Utf8 => match std::str::from_utf8(bytes) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(bytes),
+            },
             Encoding::Windows1252 | Encoding::Latin1 => {
                 encoding_rs::WINDOWS_1252
                     .decode_without_bom_handling(bytes)
