@@ -60,7 +60,10 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-const GROUP_BY: &str = "SELECT zone, sex, COUNT(*) AS n, AVG(date_part('year', ref_date) - date_part('year', birth_date)) AS mean_age, COUNT(DISTINCT household_id) AS households FROM register GROUP BY zone, sex ORDER BY zone, sex";
+/// The group-by of the figure: residents and mean age by zone and sex, every year.
+const GROUP_BY: &str = "SELECT ref_date, zone, sex, COUNT(*) AS n, AVG(year(ref_date) - year(birth_date)) AS mean_age FROM register GROUP BY ref_date, zone, sex ORDER BY ref_date, zone, sex";
+/// A heavier one, reported beside it: households (distinct ids) by zone.
+const DISTINCT: &str = "SELECT zone, COUNT(DISTINCT household_id) AS households FROM register GROUP BY zone ORDER BY zone";
 
 fn main() {
     let dir = PathBuf::from(arg("--dir").unwrap_or_else(|| "target/bench".into()));
@@ -84,6 +87,10 @@ fn main() {
 
 fn bench_city(root: &Path, scale: &str) {
     println!("\n== synthetic city, scale {scale}");
+    if std::env::args().any(|a| a == "--queries-only") && root.join("lab/.datalab").is_dir() {
+        queries(&root.join("lab"));
+        return;
+    }
     let _ = std::fs::remove_dir_all(root);
     let r = run(datalab().args([
         "synth",
@@ -127,14 +134,21 @@ fn bench_city(root: &Path, scale: &str) {
         .collect();
     println!("no-change rebuild: median {:.3} s (of 3)", median(times));
 
-    // Group-by over the register, through `datalab query`, vs DuckDB on the same files.
-    let _ = run(datalab().args(["query", "--project", lab_s, "--format", "csv", GROUP_BY]));
-    let ours: Vec<f64> = (0..5)
-        .map(|_| {
-            run(datalab().args(["query", "--project", lab_s, "--format", "csv", GROUP_BY])).seconds
-        })
-        .collect();
-    let ours = median(ours);
+    queries(&lab);
+}
+
+/// Queries over the register, through `datalab query`, vs DuckDB on the same files.
+fn queries(lab: &Path) {
+    let lab_s = lab.to_str().expect("path");
+    let st = run(datalab().args(["status", "--project", lab_s, "--format", "json"])).stdout;
+    let st: serde_json::Value = serde_json::from_str(&st).expect("status json");
+    let id = st["sources"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["source"] == "register"))
+        .and_then(|x| x["snapshot_id"].as_str())
+        .expect("register snapshot")
+        .to_string();
+    let parts = format!("{lab_s}/.datalab/snapshots/register/{id}/data/*.parquet");
     let rows = run(datalab().args([
         "query",
         "--project",
@@ -145,22 +159,64 @@ fn bench_city(root: &Path, scale: &str) {
     ]))
     .stdout;
     println!(
-        "group-by over the register ({} rows): datalab query {:.3} s (median of 5, whole command)",
-        rows.lines().nth(1).unwrap_or("?"),
-        ours
+        "queries over the register ({} rows, {parts}):",
+        rows.lines().nth(1).unwrap_or("?")
     );
-    let data_glob = format!("{}/.datalab/snapshots/register/*/data/*.parquet", lab_s);
-    match duckdb(&data_glob) {
-        Some((whole, inner)) => println!(
-            "                 duckdb (python) {whole:.3} s whole process, {inner:.3} s query only; datalab / duckdb whole = {:.2}x",
-            ours / whole
-        ),
-        None => println!("                 duckdb: not available (pip install duckdb)"),
+    for (label, sql) in [
+        ("group-by zone x sex x year", GROUP_BY),
+        ("count distinct households by zone", DISTINCT),
+    ] {
+        compare(lab, &parts, label, sql);
     }
 }
 
+/// One query through `datalab query` (whole command), through the engine in-process (query
+/// only), and through DuckDB's Python package (whole process and query only), on the same files.
+fn compare(lab: &Path, parts: &str, label: &str, sql: &str) {
+    let lab_s = lab.to_str().expect("path");
+    let _ = run(datalab().args(["query", "--project", lab_s, "--format", "csv", sql]));
+    let whole = median(
+        (0..5)
+            .map(|_| {
+                run(datalab().args(["query", "--project", lab_s, "--format", "csv", sql])).seconds
+            })
+            .collect(),
+    );
+    let inner = in_process(lab, sql);
+    print!("  {label:<34} datalab: {whole:.3} s command, {inner:.3} s query");
+    match duckdb(parts, sql) {
+        Some((dwhole, dinner)) => println!(
+            " | duckdb: {dwhole:.3} s process, {dinner:.3} s query | ratio command/process {:.2}x, query/query {:.2}x",
+            whole / dwhole,
+            inner / dinner
+        ),
+        None => println!(" | duckdb: not available (pip install duckdb)"),
+    }
+}
+
+/// The group-by through the engine crate in this process: open the session once, then time
+/// only the query (as the DuckDB side does).
+fn in_process(lab: &Path, sql: &str) -> f64 {
+    let wh = engine::Warehouse::open(&lab.join(".datalab")).expect("warehouse");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let engine = engine::Engine::open(&wh).await.expect("engine");
+        engine.sql(sql).await.expect("warm-up");
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            engine.sql(sql).await.expect("query");
+            times.push(t.elapsed().as_secs_f64());
+        }
+        median(times)
+    })
+}
+
 /// Runs the same SQL in DuckDB's Python package; returns (whole process, query only) medians.
-fn duckdb(glob: &str) -> Option<(f64, f64)> {
+fn duckdb(glob: &str, sql: &str) -> Option<(f64, f64)> {
     let ok = Command::new("python3")
         .args(["-c", "import duckdb"])
         .status()
@@ -171,9 +227,8 @@ fn duckdb(glob: &str) -> Option<(f64, f64)> {
             .args(["-m", "pip", "install", "--quiet", "duckdb"])
             .status();
     }
-    // Only the current snapshot: the newest folder (the bench builds each city once).
     let script = format!(
-        "import duckdb, glob, os, time\nfiles = sorted(glob.glob('{glob}'), key=os.path.getmtime)[-1:]\ncon = duckdb.connect()\ncon.execute(\"CREATE VIEW register AS SELECT * FROM read_parquet({{}})\".format(files))\nt = time.perf_counter()\ncon.execute(\"\"\"{GROUP_BY}\"\"\").fetchall()\nprint(time.perf_counter() - t)\n"
+        "import duckdb, time\ncon = duckdb.connect()\ncon.execute(\"CREATE VIEW register AS SELECT * FROM read_parquet('{glob}')\")\nt = time.perf_counter()\ncon.execute(\"\"\"{sql}\"\"\").fetchall()\nprint(time.perf_counter() - t)\n"
     );
     let mut whole = Vec::new();
     let mut inner = Vec::new();

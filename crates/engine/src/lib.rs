@@ -15,6 +15,7 @@
 
 mod error;
 mod query;
+pub mod udf;
 mod warehouse;
 
 pub use arrow::record_batch::RecordBatch;

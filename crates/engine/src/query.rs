@@ -33,8 +33,13 @@ pub struct Engine {
 impl Engine {
     /// Registers the warehouse's current snapshots.
     pub async fn open(warehouse: &Warehouse) -> Result<Engine, EngineError> {
-        let config = SessionConfig::new().with_information_schema(true);
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_batch_size(32_768);
         let ctx = SessionContext::new_with_config(config);
+        for f in crate::udf::all() {
+            ctx.register_udf(f);
+        }
         let quarantine = Arc::new(MemorySchemaProvider::new());
         let mut tables = Vec::new();
         for snap in warehouse.current()? {

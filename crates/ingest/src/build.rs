@@ -329,25 +329,36 @@ fn run_parallel(
     threads: usize,
     progress: &dyn Progress,
 ) -> Vec<Result<(Staging, Manifest), IngestError>> {
-    let n = jobs.len();
-    let slots: Vec<std::sync::Mutex<Option<Job<'_>>>> = jobs
+    parallel_map(jobs, threads, |_, job| {
+        ingest_source(job, threads, progress)
+    })
+}
+
+/// Runs `f(index, item)` on every item with at most `threads` threads, returning the results in
+/// item order (so what is written does not depend on which thread finished first).
+fn parallel_map<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(usize, T) -> Result<R, IngestError> + Sync,
+) -> Vec<Result<R, IngestError>> {
+    let n = items.len();
+    let slots: Vec<std::sync::Mutex<Option<T>>> = items
         .into_iter()
-        .map(|j| std::sync::Mutex::new(Some(j)))
+        .map(|t| std::sync::Mutex::new(Some(t)))
         .collect();
-    let results: Vec<std::sync::Mutex<Option<Result<(Staging, Manifest), IngestError>>>> =
+    let results: Vec<std::sync::Mutex<Option<Result<R, IngestError>>>> =
         (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
-        for _ in 0..threads.min(n) {
+        for _ in 0..threads.clamp(1, n.max(1)) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     if i >= n {
                         break;
                     }
-                    let job = slots[i].lock().ok().and_then(|mut g| g.take());
-                    if let Some(job) = job {
-                        let r = ingest_source(job, threads, progress);
+                    if let Some(item) = slots[i].lock().ok().and_then(|mut g| g.take()) {
+                        let r = f(i, item);
                         if let Ok(mut g) = results[i].lock() {
                             *g = Some(r);
                         }
@@ -612,33 +623,14 @@ fn ingest_files(
     let bytes = AtomicU64::new(0);
     let n = job.inputs.len();
     if threads > 1 && n > 1 {
-        let next = AtomicUsize::new(0);
-        let slots: Vec<std::sync::Mutex<Option<Result<(FileResult, Validator), IngestError>>>> =
-            (0..n).map(|_| std::sync::Mutex::new(None)).collect();
-        std::thread::scope(|s| {
-            for _ in 0..threads.min(n) {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::SeqCst);
-                        if i >= n {
-                            break;
-                        }
-                        let mut v = Validator::new(spec, &job.reference_sets);
-                        let r = ingest_file(spec, &job.inputs[i], i, dir, &mut v, &bytes, progress)
-                            .map(|f| (f, v));
-                        if let Ok(mut g) = slots[i].lock() {
-                            *g = Some(r);
-                        }
-                    }
-                });
-            }
+        let slots = parallel_map((0..n).collect(), threads, |i, _| {
+            let mut v = Validator::new(spec, &job.reference_sets);
+            ingest_file(spec, &job.inputs[i], i, dir, &mut v, &bytes, progress).map(|f| (f, v))
         });
         let mut results = Vec::with_capacity(n);
         let mut validators = Vec::with_capacity(n);
         for slot in slots {
-            let (f, v) = slot.into_inner().ok().flatten().unwrap_or_else(|| {
-                Err(IngestError::Internal("an ingest thread panicked".into()))
-            })?;
+            let (f, v) = slot?;
             results.push(f);
             validators.push(v);
         }

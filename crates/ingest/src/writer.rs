@@ -12,6 +12,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use project::SourceSpec;
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,54 +85,45 @@ pub(crate) fn arrow_type(ty: ColumnType) -> DataType {
     }
 }
 
-/// Writes the loaded rows of a source.
-pub(crate) struct DataWriter {
+/// A Parquet file written in batches of [`BATCH_ROWS`] rows: memory stays bounded whatever the
+/// size of the input.
+struct PartWriter {
     path: PathBuf,
     schema: SchemaRef,
     builders: Vec<Builder>,
-    file: StringBuilder,
-    line: Int64Builder,
     buffered: usize,
-    pub rows: u64,
+    rows: u64,
     writer: ArrowWriter<File>,
 }
 
-impl DataWriter {
-    pub(crate) fn create(path: &Path, spec: &SourceSpec) -> Result<DataWriter, IngestError> {
-        let mut fields: Vec<Field> = spec
-            .columns
+impl PartWriter {
+    fn create(
+        path: &Path,
+        columns: &[(&str, ColumnType, bool)],
+    ) -> Result<PartWriter, IngestError> {
+        let fields: Vec<Field> = columns
             .iter()
-            .map(|c| Field::new(&c.name, arrow_type(c.ty), true))
+            .map(|(name, ty, nullable)| Field::new(*name, arrow_type(*ty), *nullable))
             .collect();
-        fields.push(Field::new(FILE_COLUMN, DataType::Utf8, false));
-        fields.push(Field::new(LINE_COLUMN, DataType::Int64, false));
         let schema = Arc::new(Schema::new(fields));
         let f = File::create(path).map_err(|e| IngestError::io(path, &e))?;
         let writer = ArrowWriter::try_new(f, schema.clone(), Some(properties()))
             .map_err(|e| IngestError::Internal(format!("cannot start {}: {e}", path.display())))?;
-        Ok(DataWriter {
+        Ok(PartWriter {
             path: path.to_path_buf(),
             schema,
-            builders: spec.columns.iter().map(|c| Builder::new(c.ty)).collect(),
-            file: StringBuilder::new(),
-            line: Int64Builder::new(),
+            builders: columns.iter().map(|(_, ty, _)| Builder::new(*ty)).collect(),
             buffered: 0,
             rows: 0,
             writer,
         })
     }
 
-    pub(crate) fn append(
-        &mut self,
-        values: &[Value<'_>],
-        file: &str,
-        line: u64,
-    ) -> Result<(), IngestError> {
-        for (b, v) in self.builders.iter_mut().zip(values) {
+    /// Appends one row: `values` then `extra`, in schema order.
+    fn append(&mut self, values: &[Value<'_>], extra: &[Value<'_>]) -> Result<(), IngestError> {
+        for (b, v) in self.builders.iter_mut().zip(values.iter().chain(extra)) {
             b.append(v);
         }
-        self.file.append_value(file);
-        self.line.append_value(line as i64);
         self.buffered += 1;
         self.rows += 1;
         if self.buffered >= BATCH_ROWS {
@@ -144,9 +136,7 @@ impl DataWriter {
         if self.buffered == 0 {
             return Ok(());
         }
-        let mut cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
-        cols.push(Arc::new(self.file.finish()));
-        cols.push(Arc::new(self.line.finish()));
+        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         let batch = RecordBatch::try_new(self.schema.clone(), cols).map_err(|e| {
             IngestError::Internal(format!("batch for {}: {e}", self.path.display()))
         })?;
@@ -157,7 +147,8 @@ impl DataWriter {
         Ok(())
     }
 
-    pub(crate) fn finish(mut self) -> Result<u64, IngestError> {
+    /// Flushes, closes and syncs the file; returns the number of rows written.
+    fn finish(mut self) -> Result<u64, IngestError> {
         self.flush()?;
         let rows = self.rows;
         let file = self.writer.into_inner().map_err(|e| {
@@ -169,47 +160,52 @@ impl DataWriter {
     }
 }
 
-/// Writes quarantined rows: where they came from, why, and their raw values.
-pub(crate) struct QuarantineWriter {
-    path: PathBuf,
-    schema: SchemaRef,
-    file: StringBuilder,
-    line: Int64Builder,
-    column: StringBuilder,
-    rule: StringBuilder,
-    reason: StringBuilder,
-    raw: StringBuilder,
-    buffered: usize,
-    pub rows: u64,
-    writer: ArrowWriter<File>,
+/// Writes the loaded rows of a source: its canonical columns, then `_file` and `_line`.
+pub(crate) struct DataWriter(PartWriter);
+
+impl DataWriter {
+    pub(crate) fn create(path: &Path, spec: &SourceSpec) -> Result<DataWriter, IngestError> {
+        let mut columns: Vec<(&str, ColumnType, bool)> = spec
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.ty, true))
+            .collect();
+        columns.push((FILE_COLUMN, ColumnType::String, false));
+        columns.push((LINE_COLUMN, ColumnType::Integer, false));
+        PartWriter::create(path, &columns).map(DataWriter)
+    }
+
+    pub(crate) fn append(
+        &mut self,
+        values: &[Value<'_>],
+        file: &str,
+        line: u64,
+    ) -> Result<(), IngestError> {
+        self.0.append(
+            values,
+            &[Value::Str(Cow::Borrowed(file)), Value::Int(line as i64)],
+        )
+    }
+
+    pub(crate) fn finish(self) -> Result<u64, IngestError> {
+        self.0.finish()
+    }
 }
+
+/// Writes quarantined rows: where they came from, why, and their raw values.
+pub(crate) struct QuarantineWriter(PartWriter);
 
 impl QuarantineWriter {
     pub(crate) fn create(path: &Path) -> Result<QuarantineWriter, IngestError> {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new(FILE_COLUMN, DataType::Utf8, false),
-            Field::new(LINE_COLUMN, DataType::Int64, false),
-            Field::new("column", DataType::Utf8, true),
-            Field::new("rule", DataType::Utf8, false),
-            Field::new("reason", DataType::Utf8, false),
-            Field::new("raw", DataType::Utf8, false),
-        ]));
-        let f = File::create(path).map_err(|e| IngestError::io(path, &e))?;
-        let writer = ArrowWriter::try_new(f, schema.clone(), Some(properties()))
-            .map_err(|e| IngestError::Internal(format!("cannot start {}: {e}", path.display())))?;
-        Ok(QuarantineWriter {
-            path: path.to_path_buf(),
-            schema,
-            file: StringBuilder::new(),
-            line: Int64Builder::new(),
-            column: StringBuilder::new(),
-            rule: StringBuilder::new(),
-            reason: StringBuilder::new(),
-            raw: StringBuilder::new(),
-            buffered: 0,
-            rows: 0,
-            writer,
-        })
+        let columns = [
+            (FILE_COLUMN, ColumnType::String, false),
+            (LINE_COLUMN, ColumnType::Integer, false),
+            ("column", ColumnType::String, true),
+            ("rule", ColumnType::String, false),
+            ("reason", ColumnType::String, false),
+            ("raw", ColumnType::String, false),
+        ];
+        PartWriter::create(path, &columns).map(QuarantineWriter)
     }
 
     /// One quarantined row. `failures` is never empty; the first failing column and rule are
@@ -222,10 +218,6 @@ impl QuarantineWriter {
         raw_json: &str,
     ) -> Result<(), IngestError> {
         let first = &failures[0];
-        self.file.append_value(file);
-        self.line.append_value(line as i64);
-        self.column.append_option(first.column.as_deref());
-        self.rule.append_value(first.rule);
         let reason: Vec<String> = failures
             .iter()
             .map(|f| match &f.column {
@@ -233,46 +225,21 @@ impl QuarantineWriter {
                 None => f.message.clone(),
             })
             .collect();
-        self.reason.append_value(reason.join("; "));
-        self.raw.append_value(raw_json);
-        self.buffered += 1;
-        self.rows += 1;
-        if self.buffered >= BATCH_ROWS {
-            self.flush()?;
-        }
-        Ok(())
+        let str_ = |s: &str| Value::Str(Cow::Owned(s.to_string()));
+        self.0.append(
+            &[
+                Value::Str(Cow::Borrowed(file)),
+                Value::Int(line as i64),
+                first.column.as_deref().map_or(Value::Null, str_),
+                Value::Str(Cow::Borrowed(first.rule)),
+                Value::Str(Cow::Owned(reason.join("; "))),
+                Value::Str(Cow::Borrowed(raw_json)),
+            ],
+            &[],
+        )
     }
 
-    fn flush(&mut self) -> Result<(), IngestError> {
-        if self.buffered == 0 {
-            return Ok(());
-        }
-        let cols: Vec<ArrayRef> = vec![
-            Arc::new(self.file.finish()),
-            Arc::new(self.line.finish()),
-            Arc::new(self.column.finish()),
-            Arc::new(self.rule.finish()),
-            Arc::new(self.reason.finish()),
-            Arc::new(self.raw.finish()),
-        ];
-        let batch = RecordBatch::try_new(self.schema.clone(), cols).map_err(|e| {
-            IngestError::Internal(format!("batch for {}: {e}", self.path.display()))
-        })?;
-        self.writer.write(&batch).map_err(|e| {
-            IngestError::Internal(format!("cannot write {}: {e}", self.path.display()))
-        })?;
-        self.buffered = 0;
-        Ok(())
-    }
-
-    pub(crate) fn finish(mut self) -> Result<u64, IngestError> {
-        self.flush()?;
-        let rows = self.rows;
-        let file = self.writer.into_inner().map_err(|e| {
-            IngestError::Internal(format!("cannot finish {}: {e}", self.path.display()))
-        })?;
-        file.sync_all()
-            .map_err(|e| IngestError::io(&self.path, &e))?;
-        Ok(rows)
+    pub(crate) fn finish(self) -> Result<u64, IngestError> {
+        self.0.finish()
     }
 }
