@@ -286,3 +286,37 @@ fn a_key_repeated_across_files_keeps_the_first_files_row() {
         vec![vec!["200".to_string()]]
     );
 }
+
+/// `status` says what is stale and why, without building.
+#[test]
+fn status_tells_what_is_stale_and_why() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p = tmp.path().join("p");
+    ok(&["init", s(&p), "--quiet"]);
+    let state = |src: &str| crate::support::source_status(&p, src)["state"].clone();
+    assert_eq!(state("zones")["state"], "never_built");
+    ok(&["build", "--project", s(&p), "--quiet"]);
+    assert_eq!(state("zones")["state"], "up_to_date");
+
+    let data = p.join("territories/zones.csv");
+    let mut text = std::fs::read_to_string(&data).expect("zones.csv");
+    text.push_str("Z04,Nuova zona,Q2,Nord\n");
+    std::fs::write(&data, text).expect("write");
+    let st = state("zones");
+    assert_eq!(st["state"], "stale");
+    assert_eq!(st["detail"], "territories/zones.csv changed");
+
+    let spec = p.join("sources/zones.toml");
+    let t = std::fs::read_to_string(&spec).expect("spec");
+    std::fs::write(
+        &spec,
+        t.replace("title = \"Zone statistiche\"", "title = \"Zone\""),
+    )
+    .expect("write");
+    assert_eq!(state("zones")["detail"], "the spec changed");
+
+    std::fs::remove_file(&data).expect("remove");
+    assert_eq!(state("zones")["state"], "broken");
+    std::fs::remove_file(&spec).expect("remove spec");
+    assert_eq!(state("zones")["state"], "orphan");
+}
