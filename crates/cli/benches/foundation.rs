@@ -16,6 +16,8 @@ struct Run {
 }
 
 /// Runs a command and measures its wall time and peak RSS (wait4's rusage).
+// The child is reaped by `libc::wait4` below, which std cannot see.
+#[allow(clippy::zombie_processes)]
 fn run(cmd: &mut Command) -> Run {
     use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();

@@ -492,7 +492,6 @@ pub(crate) fn parse(
             Some(_) => {}
         }
     }
-    drop(err);
     if !errors.is_empty() {
         return Err(ProjectError::Config(errors));
     }

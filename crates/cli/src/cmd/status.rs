@@ -55,8 +55,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 None => println!("never built: run `datalab build`"),
             }
             println!(
-                "\n{:<16} {:<11} {:<20} {:>11} {:>11} {:>11}  {}",
-                "source", "state", "snapshot", "rows in", "loaded", "quarantined", "period"
+                "\n{:<16} {:<11} {:<20} {:>11} {:>11} {:>11}  period",
+                "source", "state", "snapshot", "rows in", "loaded", "quarantined"
             );
             for s in &lines {
                 let period = match (&s.period_min, &s.period_max) {

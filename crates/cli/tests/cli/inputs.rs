@@ -249,7 +249,10 @@ fn windows_1252(text: &str) -> Vec<u8> {
 
 /// An XLSX workbook as an office exports it: a title on row 1, rows 2-3 blank, the header on
 /// row 4, then `rows` of (id, name, date of the application, amount) with real Excel dates.
-fn xlsx_with_title(rows: &[(f64, &str, (u16, u8, u8), f64)]) -> Vec<u8> {
+/// One application row: id, name, (year, month, day), amount.
+type Application<'a> = (f64, &'a str, (u16, u8, u8), f64);
+
+fn xlsx_with_title(rows: &[Application<'_>]) -> Vec<u8> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let mut wb = Workbook::new();
     let date = Format::new().set_num_format("dd/mm/yyyy");
