@@ -84,3 +84,23 @@ fn exit_codes_say_whose_fault_it_is() {
         Some(2)
     );
 }
+
+/// The README documents every environment variable the binary reads (the list lives in one
+/// place, `src/env.rs`, and `datalab env` prints it).
+#[test]
+fn readme_documents_every_environment_variable() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let listed = ok(&["env"]);
+    let names: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(!names.is_empty(), "datalab env lists the variables");
+    for name in names {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "README.md does not document {name}"
+        );
+    }
+}
