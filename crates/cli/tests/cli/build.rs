@@ -5,19 +5,24 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Source name -> snapshot id, from `status --format json`.
-fn snapshots(lab: &Path) -> BTreeMap<String, String> {
-    status(lab)["sources"]
+/// Source name -> `field`, from a JSON document with a `sources` array (status, build report).
+fn by_source(doc: &serde_json::Value, field: &str) -> BTreeMap<String, String> {
+    doc["sources"]
         .as_array()
         .expect("sources")
         .iter()
         .map(|x| {
             (
                 x["source"].as_str().unwrap_or_default().to_string(),
-                x["snapshot_id"].as_str().unwrap_or_default().to_string(),
+                x[field].as_str().unwrap_or_default().to_string(),
             )
         })
         .collect()
+}
+
+/// Source name -> snapshot id, from `status --format json`.
+fn snapshots(lab: &Path) -> BTreeMap<String, String> {
+    by_source(&status(lab), "snapshot_id")
 }
 
 /// Every table and quarantine of the project, dumped in a stable order.
@@ -40,18 +45,10 @@ fn dump(lab: &Path) -> BTreeMap<String, String> {
 }
 
 fn actions(report: &str) -> BTreeMap<String, String> {
-    let v: serde_json::Value = serde_json::from_str(report).expect("build report json");
-    v["sources"]
-        .as_array()
-        .expect("sources")
-        .iter()
-        .map(|x| {
-            (
-                x["source"].as_str().unwrap_or_default().to_string(),
-                x["action"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
+    by_source(
+        &serde_json::from_str(report).expect("build report json"),
+        "action",
+    )
 }
 
 /// Changes two sources of a generated city: appends a valid event, edits the ISEE spec.
