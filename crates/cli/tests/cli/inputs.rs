@@ -757,6 +757,23 @@ fn duplicate_unique_key_keeps_the_first_row() {
     );
 }
 
+/// The CSV parser reads `"Bice" Rossi` as `Bice Rossi`; the row must not load altered
+/// (regression: it did, silently).
+#[test]
+fn text_after_a_closing_quote_is_a_row_error() {
+    check_quarantine(
+        &format!(
+            "{GOOD}2;\"Bice\" Rossi;F;01/02/2001;0;0;Z01;BCIBCE01\n3;\"Ciro \"\"il grande\"\"\";M;01/02/2001;0;0;Z01;CRICRO01\n"
+        ),
+        &[(
+            3,
+            "",
+            "row",
+            "text follows the closing quote in `\"Bice\" Rossi`",
+        )],
+    );
+}
+
 #[test]
 fn wrong_field_count_is_a_row_error() {
     check_quarantine(

@@ -98,12 +98,17 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
                 Some(bytes) => Cell::Text(decoder.decode(bytes)),
             });
         }
-        let problem = (record.len() != width).then(|| {
-            format!(
+        let end = reader.position().byte();
+        let problem = if record.len() != width {
+            Some(format!(
                 "expected {width} fields as in the header, found {} (a stray delimiter or quote?)",
                 record.len()
-            )
-        });
+            ))
+        } else {
+            window
+                .borrow()
+                .text_after_closing_quote(pos, end, spec.quote, spec.delimiter)
+        };
         sink.row(&Row {
             line,
             cells: &cells,
@@ -181,6 +186,62 @@ impl Window {
             self.base += from as u64;
         }
         (pos.line() + newlines, pos.byte() + skipped)
+    }
+}
+
+impl Window {
+    /// In the raw bytes of a record (`from..to` in the stream), text that follows the closing
+    /// quote of a quoted field, as in `2,"Bruno" Rossi`. The CSV parser keeps such text and
+    /// drops the quotes (`Bruno Rossi`): the row would load altered, so it is reported instead.
+    fn text_after_closing_quote(
+        &self,
+        from: u64,
+        to: u64,
+        quote: u8,
+        delimiter: u8,
+    ) -> Option<String> {
+        let a = from.checked_sub(self.base)? as usize;
+        let b = (to.checked_sub(self.base)? as usize).min(self.bytes.len());
+        let raw = self.bytes.get(a..b)?;
+        if !raw.contains(&quote) {
+            return None;
+        }
+        let (mut in_quotes, mut field_start, mut field_begin) = (false, true, 0);
+        let mut i = 0;
+        while i < raw.len() {
+            let c = raw[i];
+            if in_quotes {
+                if c == quote {
+                    if raw.get(i + 1) == Some(&quote) {
+                        i += 1;
+                    } else {
+                        in_quotes = false;
+                        match raw.get(i + 1) {
+                            None => {}
+                            Some(&n) if n == delimiter || n == b'\r' || n == b'\n' => {}
+                            Some(_) => {
+                                let end = raw[i + 1..]
+                                    .iter()
+                                    .position(|&x| x == delimiter || x == b'\r' || x == b'\n')
+                                    .map_or(raw.len(), |p| i + 1 + p);
+                                let field = String::from_utf8_lossy(&raw[field_begin..end]);
+                                return Some(format!(
+                                    "text follows the closing quote in `{field}`: the quotes are not balanced"
+                                ));
+                            }
+                        }
+                    }
+                }
+            } else if c == quote && field_start {
+                in_quotes = true;
+                field_begin = i;
+                field_start = false;
+            } else {
+                field_start = c == delimiter || c == b'\n' || c == b'\r';
+            }
+            i += 1;
+        }
+        None
     }
 }
 
