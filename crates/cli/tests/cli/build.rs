@@ -44,9 +44,11 @@ fn dump(lab: &Path) -> BTreeMap<String, String> {
     out
 }
 
-fn actions(report: &str) -> BTreeMap<String, String> {
+/// Builds and returns source name -> action (built, unchanged, reused) from the JSON report.
+fn build_actions(lab: &Path) -> BTreeMap<String, String> {
+    let report = ok(&["build", "--project", s(lab), "--quiet", "--format", "json"]);
     by_source(
-        &serde_json::from_str(report).expect("build report json"),
+        &serde_json::from_str(&report).expect("build report json"),
         "action",
     )
 }
@@ -77,30 +79,12 @@ fn incremental_build_equals_a_full_build() {
     let before = snapshots(&lab_a);
 
     // No change: nothing rebuilt, nothing committed.
-    let report = ok(&[
-        "build",
-        "--project",
-        s(&lab_a),
-        "--quiet",
-        "--format",
-        "json",
-    ]);
-    assert!(
-        actions(&report).values().all(|a| a == "unchanged"),
-        "{report}"
-    );
+    let acts = build_actions(&lab_a);
+    assert!(acts.values().all(|a| a == "unchanged"), "{acts:?}");
     assert_eq!(snapshots(&lab_a), before);
 
     change_two_sources(&a);
-    let report = ok(&[
-        "build",
-        "--project",
-        s(&lab_a),
-        "--quiet",
-        "--format",
-        "json",
-    ]);
-    let acts = actions(&report);
+    let acts = build_actions(&lab_a);
     assert_eq!(acts["register_events"], "built");
     assert_eq!(acts["isee"], "built");
     assert!(

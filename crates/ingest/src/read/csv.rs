@@ -206,42 +206,11 @@ impl Window {
         if !raw.contains(&quote) {
             return None;
         }
-        let (mut in_quotes, mut field_start, mut field_begin) = (false, true, 0);
-        let mut i = 0;
-        while i < raw.len() {
-            let c = raw[i];
-            if in_quotes {
-                if c == quote {
-                    if raw.get(i + 1) == Some(&quote) {
-                        i += 1;
-                    } else {
-                        in_quotes = false;
-                        match raw.get(i + 1) {
-                            None => {}
-                            Some(&n) if n == delimiter || n == b'\r' || n == b'\n' => {}
-                            Some(_) => {
-                                let end = raw[i + 1..]
-                                    .iter()
-                                    .position(|&x| x == delimiter || x == b'\r' || x == b'\n')
-                                    .map_or(raw.len(), |p| i + 1 + p);
-                                let field = String::from_utf8_lossy(&raw[field_begin..end]);
-                                return Some(format!(
-                                    "text follows the closing quote in `{field}`: the quotes are not balanced"
-                                ));
-                            }
-                        }
-                    }
-                }
-            } else if c == quote && field_start {
-                in_quotes = true;
-                field_begin = i;
-                field_start = false;
-            } else {
-                field_start = c == delimiter || c == b'\n' || c == b'\r';
-            }
-            i += 1;
-        }
-        None
+        let stray = scan_quotes(raw, quote, delimiter).stray?;
+        let field = String::from_utf8_lossy(&raw[stray]);
+        Some(format!(
+            "text follows the closing quote in `{field}`: the quotes are not balanced"
+        ))
     }
 }
 
@@ -259,33 +228,53 @@ impl<R: Read> Read for Tee<R> {
     }
 }
 
-/// Whether `tail`, the bytes of the last record to the end of the file, ends inside a quoted
-/// field. A quote opens a field only at its start (as the parser reads it): a literal `"` inside
-/// a field, as in `Tubo 5" acciaio`, is not an opening quote (regression: such a last record
-/// failed the file as truncated; guarded by the cli test
-/// `inputs::literal_quote_inside_the_last_field_is_not_truncation`).
-fn ends_inside_quotes(tail: &[u8], quote: u8, delimiter: u8) -> bool {
-    let (mut in_quotes, mut field_start) = (false, true);
+/// What the quotes of some raw CSV bytes look like, read as the parser reads them: a quote opens
+/// a field only at its start (a literal `"` inside a field, as in `Tubo 5" acciaio`, is text;
+/// regression: such a last record failed the file as truncated, guarded by the cli test
+/// `inputs::literal_quote_inside_the_last_field_is_not_truncation`), and `""` inside quotes is
+/// an escaped quote.
+struct QuoteScan {
+    /// The bytes end inside a quoted field.
+    unclosed: bool,
+    /// The first field whose closing quote is followed by more text (its byte range).
+    stray: Option<std::ops::Range<usize>>,
+}
+
+fn scan_quotes(raw: &[u8], quote: u8, delimiter: u8) -> QuoteScan {
+    let ends_field = |c: u8| c == delimiter || c == b'\n' || c == b'\r';
+    let (mut in_quotes, mut field_start, mut field_begin) = (false, true, 0);
+    let mut stray = None;
     let mut i = 0;
-    while i < tail.len() {
-        let b = tail[i];
+    while i < raw.len() {
+        let c = raw[i];
         if in_quotes {
-            if b == quote {
-                if tail.get(i + 1) == Some(&quote) {
+            if c == quote {
+                if raw.get(i + 1) == Some(&quote) {
                     i += 1;
                 } else {
                     in_quotes = false;
+                    if stray.is_none() && raw.get(i + 1).is_some_and(|&n| !ends_field(n)) {
+                        let end = raw[i + 1..]
+                            .iter()
+                            .position(|&x| ends_field(x))
+                            .map_or(raw.len(), |p| i + 1 + p);
+                        stray = Some(field_begin..end);
+                    }
                 }
             }
-        } else if b == quote && field_start {
+        } else if c == quote && field_start {
             in_quotes = true;
+            field_begin = i;
             field_start = false;
         } else {
-            field_start = b == delimiter || b == b'\n' || b == b'\r';
+            field_start = ends_field(c);
         }
         i += 1;
     }
-    in_quotes
+    QuoteScan {
+        unclosed: in_quotes,
+        stray,
+    }
 }
 
 /// A file cut short: the last record is incomplete or sits inside an unclosed quote.
@@ -303,7 +292,7 @@ fn check_truncation(
     let mut tail = Vec::new();
     f.read_to_end(&mut tail)
         .map_err(|e| IngestError::io(path, &e))?;
-    if ends_inside_quotes(&tail, spec.quote, spec.delimiter) {
+    if scan_quotes(&tail, spec.quote, spec.delimiter).unclosed {
         return Err(IngestError::file(
             path,
             last_line,
