@@ -13,5 +13,30 @@ pub const DATALAB_PROJECT: EnvVar = EnvVar {
     doc: "project folder used when --project is not given (default: the current folder)",
 };
 
+/// The passphrase of a key file (custodian commands), for scripts.
+pub const DATALAB_KEY_PASSPHRASE: EnvVar = EnvVar {
+    name: "DATALAB_KEY_PASSPHRASE",
+    doc: "passphrase of the custodian's key file (and of a partner's identity) for key, pseudonymize and reidentify; without it the passphrase is read from the terminal",
+};
+
 /// All of them, for `datalab env` and the README.
-pub const ALL: &[EnvVar] = &[DATALAB_PROJECT];
+pub const ALL: &[EnvVar] = &[DATALAB_PROJECT, DATALAB_KEY_PASSPHRASE];
+
+/// The key passphrase: from `DATALAB_KEY_PASSPHRASE`, else one line read from standard input
+/// (prompted on stderr).
+pub fn key_passphrase(what: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var(DATALAB_KEY_PASSPHRASE.name) {
+        return Ok(p);
+    }
+    eprint!("passphrase for {what}: ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let p = line.trim_end_matches(['\n', '\r']).to_string();
+    if p.is_empty() {
+        anyhow::bail!(crate::cmd::UsageError(format!(
+            "no passphrase for {what}: set {} or type it",
+            DATALAB_KEY_PASSPHRASE.name
+        )));
+    }
+    Ok(p)
+}

@@ -5,8 +5,10 @@
 //! a wrong query).
 
 mod cmd;
+mod custodian;
 mod env;
 mod fmt;
+mod guard;
 mod progress;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,8 +40,8 @@ struct Cli {
 enum Command {
     /// Create a new lab project folder with a sample source that builds at once.
     Init(cmd::init::Args),
-    /// Generate the synthetic city: raw sources with identifiers (custodian/), a lab project
-    /// wired to them (lab/) and the truth behind them (truth/).
+    /// Generate the synthetic city: raw sources with identifiers (custodian/), pseudonymized by
+    /// the custodian step into a lab project (lab/), and the truth behind them (truth/).
     Synth(cmd::synth::Args),
     /// Ingest every source whose files or spec changed into new warehouse snapshots.
     Build(cmd::build::Args),
@@ -50,6 +52,18 @@ enum Command {
     Query(cmd::query::Args),
     /// Run the whole pipeline on a freshly generated synthetic city and show what it found.
     Demo(cmd::demo::Args),
+    /// Custodian: make, rotate, inspect and share the pseudonymization key.
+    Key(cmd::key::Args),
+    /// Custodian: turn a raw source into pseudonymized Parquet for the lab, keeping the lookup
+    /// table (pseudonym -> identifier) at the custodian.
+    Pseudonymize(cmd::pseudonymize::Args),
+    /// Custodian: turn the lab's outreach list of pseudonyms into people to contact (needs the
+    /// key and the lookup tables; every run is audited).
+    Reidentify(cmd::reidentify::Args),
+    /// Look for direct identifiers in files (exit code 1 when found).
+    Scan(cmd::scan::Args),
+    /// Lab: write a list of pseudonyms selected by SQL, with its purpose, for the custodian.
+    Outreach(cmd::outreach::Args),
     /// List the environment variables datalab reads.
     Env,
 }
@@ -83,6 +97,11 @@ fn main() -> ExitCode {
         Command::Status(a) => cmd::status::run(a),
         Command::Query(a) => cmd::query::run(a),
         Command::Demo(a) => cmd::demo::run(a, quiet),
+        Command::Key(a) => cmd::key::run(a, quiet),
+        Command::Pseudonymize(a) => cmd::pseudonymize::run(a, quiet),
+        Command::Reidentify(a) => cmd::reidentify::run(a, quiet),
+        Command::Scan(a) => cmd::scan::run(a, quiet),
+        Command::Outreach(a) => cmd::outreach::run(a, quiet),
         Command::Env => {
             for v in env::ALL {
                 println!("{:<18} {}", v.name, v.doc);
@@ -112,6 +131,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             return 2;
         }
         if cause.downcast_ref::<cmd::UsageError>().is_some() {
+            return 2;
+        }
+        if cause.downcast_ref::<pseudo::keys::KeyError>().is_some() {
             return 2;
         }
     }

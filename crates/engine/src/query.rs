@@ -33,6 +33,11 @@ pub struct Engine {
 impl Engine {
     /// Registers the warehouse's current snapshots.
     pub async fn open(warehouse: &Warehouse) -> Result<Engine, EngineError> {
+        Engine::over(&warehouse.current()?).await
+    }
+
+    /// Registers the given snapshots (a build step reads the snapshots it is about to commit).
+    pub async fn over(snapshots: &[crate::SnapshotInfo]) -> Result<Engine, EngineError> {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_batch_size(32_768);
@@ -42,7 +47,7 @@ impl Engine {
         }
         let quarantine = Arc::new(MemorySchemaProvider::new());
         let mut tables = Vec::new();
-        for snap in warehouse.current()? {
+        for snap in snapshots {
             let table =
                 listing_table(&ctx, &format!("{}/", snap.data_dir().to_string_lossy())).await?;
             ctx.register_table(snap.source.as_str(), table)
@@ -85,6 +90,22 @@ impl Engine {
     /// The underlying session, for crates that register more (indicators, views).
     pub fn context(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    /// Runs one SQL statement and streams its result batch by batch (for results too big to
+    /// collect).
+    pub async fn stream(
+        &self,
+        sql: &str,
+    ) -> Result<datafusion::physical_plan::SendableRecordBatchStream, EngineError> {
+        let df = self
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| EngineError::Query(clean(&e)))?;
+        df.execute_stream()
+            .await
+            .map_err(|e| EngineError::Query(clean(&e)))
     }
 
     /// Runs one SQL statement and collects its result.

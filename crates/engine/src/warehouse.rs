@@ -67,6 +67,10 @@ pub struct Manifest {
     pub references: BTreeMap<String, String>,
     /// Wall time of the ingest, in seconds.
     pub seconds: f64,
+    /// Computed from other snapshots by a build step (record linkage), not read from files:
+    /// `references` lists the snapshots it was computed from.
+    #[serde(default)]
+    pub derived: bool,
 }
 
 /// A published snapshot as the catalog knows it.
@@ -504,6 +508,7 @@ mod tests {
             period_max: None,
             references: BTreeMap::new(),
             seconds: 0.0,
+            derived: false,
         }
     }
 

@@ -19,12 +19,30 @@ use std::time::Instant;
 pub const INGEST_VERSION: u32 = 1;
 
 /// Options of a build.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BuildOptions {
     /// Sources ingested at the same time (at least 1).
     pub jobs: usize,
     /// Re-ingest every source even if unchanged.
     pub force: bool,
+    /// The identifier guard every input file must pass before it is loaded (the binary always
+    /// sets it; a library user who leaves it out takes the responsibility).
+    pub guard: Option<std::sync::Arc<dyn crate::Guard>>,
+    /// Steps computing tables from the built sources (record linkage), committed with them.
+    pub derive: Vec<std::sync::Arc<dyn Derive>>,
+}
+
+/// A build step that computes tables from the sources' snapshots (the binary plugs in record
+/// linkage). Its snapshots become current in the same commit as the sources they came from.
+pub trait Derive: Send + Sync {
+    /// Stores the derived snapshots for `sources` in `wh` (or finds them already stored) and
+    /// returns them with what was done.
+    fn derive(
+        &self,
+        wh: &Warehouse,
+        lock: &engine::BuildLock,
+        sources: &BTreeMap<String, SnapshotInfo>,
+    ) -> Result<Vec<(SnapshotInfo, Action)>, IngestError>;
 }
 
 impl Default for BuildOptions {
@@ -32,6 +50,8 @@ impl Default for BuildOptions {
         BuildOptions {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             force: false,
+            guard: None,
+            derive: Vec::new(),
         }
     }
 }
@@ -75,6 +95,8 @@ pub struct SourceReport {
     pub rows_quarantined: u64,
     pub quarantine_reasons: BTreeMap<String, u64>,
     pub seconds: f64,
+    /// A table computed by a build step (record linkage), not a declared source.
+    pub derived: bool,
 }
 
 impl SourceReport {
@@ -95,6 +117,7 @@ impl SourceReport {
             } else {
                 0.0
             },
+            derived: m.derived,
         }
     }
 }
@@ -210,6 +233,7 @@ struct Job<'p> {
     fingerprint: String,
     spec_hash: String,
     staging: Staging,
+    guard: Option<Arc<dyn crate::Guard>>,
 }
 
 /// Builds every source of the project that changed, and commits the new current set.
@@ -279,6 +303,7 @@ pub fn build(
                 fingerprint: fp,
                 spec_hash,
                 staging,
+                guard: opts.guard.clone(),
             });
         }
         if jobs.is_empty() {
@@ -303,6 +328,20 @@ pub fn build(
             0 => {}
             1 => return Err(errors.remove(0)),
             _ => return Err(IngestError::Many(errors)),
+        }
+    }
+    let sources = chosen.clone();
+    for step in &opts.derive {
+        for (info, action) in step.derive(&wh, &lock, &sources)? {
+            let action = match current.get(&info.source) {
+                Some(c) if c.id == info.id => Action::Unchanged,
+                _ => action,
+            };
+            changed |= action != Action::Unchanged;
+            let r = SourceReport::from_snapshot(&info, action);
+            progress.finished(&r);
+            reports.push(r);
+            chosen.insert(info.source.clone(), info);
         }
     }
     changed |= opts.force || chosen.keys().ne(current.keys());
@@ -544,14 +583,16 @@ struct FileResult {
 /// of the staging folder, validating with `validator` (whose unique-key memory spans every file
 /// it has seen).
 fn ingest_file(
-    spec: &SourceSpec,
-    input: &Input,
+    job: &Job<'_>,
     index: usize,
-    dir: &Path,
     validator: &mut Validator,
     bytes: &AtomicU64,
     progress: &dyn Progress,
 ) -> Result<FileResult, IngestError> {
+    let (spec, input, dir) = (job.spec, &job.inputs[index], job.staging.dir.as_path());
+    if let Some(g) = job.guard.as_deref() {
+        crate::guard::check_file(spec, &input.abs, g)?;
+    }
     let data_rel = format!("data/part-{index:05}.parquet");
     let quarantine_rel = format!("quarantine/part-{index:05}.parquet");
     let mut sink = SourceSink {
@@ -619,13 +660,12 @@ fn ingest_files(
     progress: &dyn Progress,
 ) -> Result<Vec<FileResult>, IngestError> {
     let spec = job.spec;
-    let dir = &job.staging.dir;
     let bytes = AtomicU64::new(0);
     let n = job.inputs.len();
     if threads > 1 && n > 1 {
         let slots = parallel_map((0..n).collect(), threads, |i, _| {
             let mut v = Validator::new(spec, &job.reference_sets);
-            ingest_file(spec, &job.inputs[i], i, dir, &mut v, &bytes, progress).map(|f| (f, v))
+            ingest_file(job, i, &mut v, &bytes, progress).map(|f| (f, v))
         });
         let mut results = Vec::with_capacity(n);
         let mut validators = Vec::with_capacity(n);
@@ -638,7 +678,7 @@ fn ingest_files(
             return Ok(results);
         }
         for sub in ["data", "quarantine"] {
-            let d = dir.join(sub);
+            let d = job.staging.dir.join(sub);
             std::fs::remove_dir_all(&d)
                 .and_then(|_| std::fs::create_dir_all(&d))
                 .map_err(|e| IngestError::io(&d, &e))?;
@@ -646,10 +686,8 @@ fn ingest_files(
         bytes.store(0, Ordering::Relaxed);
     }
     let mut v = Validator::new(spec, &job.reference_sets);
-    job.inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| ingest_file(spec, input, i, dir, &mut v, &bytes, progress))
+    (0..n)
+        .map(|i| ingest_file(job, i, &mut v, &bytes, progress))
         .collect()
 }
 
@@ -713,6 +751,7 @@ fn ingest_source(
         data: files.iter().map(|f| f.data.clone()).collect(),
         quarantine: files.iter().map(|f| f.quarantine.clone()).collect(),
         seconds: started.elapsed().as_secs_f64(),
+        derived: false,
     };
     Ok((job.staging, manifest))
 }

@@ -32,6 +32,13 @@ pub enum IngestError {
     /// Several sources failed; each error is listed.
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Many(Vec<IngestError>),
+    /// A build step (record linkage) failed; `input` says whether the project is at fault.
+    #[error("{step}: {message}")]
+    Step {
+        step: String,
+        message: String,
+        input: bool,
+    },
     /// A bug: an invariant did not hold.
     #[error("internal error: {0}")]
     Internal(String),
@@ -83,6 +90,7 @@ impl IngestError {
                 true
             }
             IngestError::Many(v) => v.iter().all(IngestError::is_input_error),
+            IngestError::Step { input, .. } => *input,
             IngestError::Engine(_) | IngestError::Internal(_) => false,
         }
     }

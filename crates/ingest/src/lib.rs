@@ -15,14 +15,17 @@
 
 mod build;
 mod error;
+mod guard;
 pub mod read;
 mod status;
 mod validate;
 mod writer;
 
 pub use build::{
-    Action, BuildOptions, BuildReport, INGEST_VERSION, NoProgress, Progress, SourceReport, build,
+    Action, BuildOptions, BuildReport, Derive, INGEST_VERSION, NoProgress, Progress, SourceReport,
+    build,
 };
 pub use error::IngestError;
+pub use guard::{Finding, Guard, TableGuard, scan_file};
 pub use status::{SourceState, SourceStatus, status};
 pub use writer::{FILE_COLUMN, LINE_COLUMN};

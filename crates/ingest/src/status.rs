@@ -78,7 +78,7 @@ pub fn status(project: &Project) -> Result<Vec<SourceStatus>, IngestError> {
         }
     }
     for (name, c) in &current {
-        if project.source(name).is_none() {
+        if project.source(name).is_none() && !c.manifest.derived {
             out.push(line(name.clone(), SourceState::Orphan, Some(&c.manifest)));
         }
     }

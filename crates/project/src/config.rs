@@ -19,6 +19,23 @@ pub struct ProjectConfig {
     pub territory: TerritoryConfig,
     pub periods: PeriodsConfig,
     pub defaults: Defaults,
+    pub linkage: LinkageConfig,
+}
+
+/// Record linkage: which source lists the residents and which pseudonym columns identify a
+/// person or a household. Columns with the same name in different sources hold the same kind of
+/// pseudonym and link.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LinkageConfig {
+    /// The source listing the residents at each period (the population register).
+    pub spine: Option<String>,
+    /// Pseudonym columns that identify a person, strongest first (a weak pseudonym, from name,
+    /// birth date and sex, links only when it points at one person).
+    #[serde(default)]
+    pub person_keys: Vec<String>,
+    /// The spine's pseudonym column of the household.
+    pub household_key: Option<String>,
 }
 
 /// The territory hierarchy: level names from the largest to the smallest, the codelist of the
@@ -125,6 +142,8 @@ struct RawConfig {
     periods: Option<Spanned<PeriodsConfig>>,
     #[serde(default)]
     defaults: Defaults,
+    #[serde(default)]
+    linkage: LinkageConfig,
 }
 
 pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectError> {
@@ -174,6 +193,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectErr
         territory: raw.territory,
         periods,
         defaults: raw.defaults,
+        linkage: raw.linkage,
     })
 }
 

@@ -15,9 +15,11 @@ mod config;
 mod error;
 mod scaffold;
 mod source;
-mod text;
+pub mod text;
 
-pub use config::{Defaults, FORMAT_VERSION, PeriodsConfig, ProjectConfig, TerritoryConfig};
+pub use config::{
+    Defaults, FORMAT_VERSION, LinkageConfig, PeriodsConfig, ProjectConfig, TerritoryConfig,
+};
 pub use error::{ConfigError, ProjectError};
 pub use scaffold::scaffold;
 pub use source::{Bound, Codelist, ColumnSpec, Reference, SourceSpec};
@@ -129,6 +131,50 @@ impl Project {
                         ));
                     }
                     Some(_) => {}
+                }
+            }
+        }
+        // Linkage: the spine exists and names pseudonym columns it has.
+        let linkage = &config.linkage;
+        if let Some(spine) = &linkage.spine {
+            let at = |key: &str, message: String, hint: Option<String>| {
+                error_at(&project_file, &text, None, key, message, hint)
+            };
+            match by_name.get(spine.as_str()) {
+                None => errors.push(at(
+                    "linkage.spine",
+                    format!("no source named `{spine}`"),
+                    closest(spine, &names).map(|c| format!("did you mean `{c}`?")),
+                )),
+                Some(s) => {
+                    let keys = linkage.person_keys.iter().map(|k| ("linkage.person_keys", k));
+                    for (key, col) in keys.chain(
+                        linkage
+                            .household_key
+                            .iter()
+                            .map(|k| ("linkage.household_key", k)),
+                    ) {
+                        match s.column(col) {
+                            Some(c) if c.pseudonym => {}
+                            Some(_) => errors.push(at(
+                                key,
+                                format!("column `{col}` of `{spine}` is not a pseudonym"),
+                                Some("linkage uses pseudonym columns only (`pseudonym = true`)".into()),
+                            )),
+                            None => errors.push(at(
+                                key,
+                                format!("source `{spine}` has no column `{col}`"),
+                                None,
+                            )),
+                        }
+                    }
+                    if linkage.person_keys.is_empty() {
+                        errors.push(at(
+                            "linkage.person_keys",
+                            "the spine needs at least one person key".into(),
+                            Some("e.g. person_keys = [\"person_pid\"]".into()),
+                        ));
+                    }
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 
 /// 1-based (line, column) of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -14,7 +14,7 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// A [`ConfigError`] located at `span` in `text`.
-pub(crate) fn error_at(
+pub fn error_at(
     file: &Path,
     text: &str,
     span: Option<Range<usize>>,
@@ -35,7 +35,7 @@ pub(crate) fn error_at(
 
 /// Converts a toml/serde error into a located error, with a "did you mean" hint for unknown
 /// keys and values.
-pub(crate) fn from_toml_error(file: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
+pub fn from_toml_error(file: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
     let message = err.message().trim().trim_end_matches('.').to_string();
     let span = err.span();
     // A missing key is named by the message; the span covers the whole table, whose first line
@@ -103,7 +103,7 @@ fn suggestion(message: &str) -> Option<String> {
 }
 
 /// The candidate closest to `got`, if it is close enough to be a likely typo.
-pub(crate) fn closest<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn closest<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| {

@@ -7,8 +7,9 @@ use crate::SynthError;
 use crate::out::{Line, Sink};
 use crate::population::register_id;
 
-/// What is wrong with a record. Invalid kinds must be quarantined by a validating loader;
-/// the others are dirty but valid.
+/// What is wrong with a record. Invalid kinds must be quarantined, by the custodian's
+/// pseudonymizer (invalid tax codes, unparseable register birth dates) or by the lab's
+/// validating loader (everything else); the others are dirty but valid.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
     /// An exact repeat of the previous row (the repeat is the defect).
@@ -25,8 +26,11 @@ pub enum Kind {
     InvalidValue,
     /// A required field left empty.
     MissingRequired,
-    /// A tax code with a wrong check character (the column is not mapped by the lab specs).
+    /// A tax code with a wrong check character (the custodian's pseudonymizer rejects it).
     InvalidTaxCode,
+    /// A person-level record without a tax code (the person reached the office before having
+    /// one); the custodian falls back to a weak pseudonym from name, birth date and sex.
+    NoTaxCode,
     /// An optional field left empty.
     MissingOptional,
     /// A name spelled differently from the register.
@@ -48,6 +52,7 @@ impl Kind {
             Kind::InvalidValue => "invalid_value",
             Kind::MissingRequired => "missing_required",
             Kind::InvalidTaxCode => "invalid_tax_code",
+            Kind::NoTaxCode => "no_tax_code",
             Kind::MissingOptional => "missing_optional",
             Kind::NameTypo => "name_typo",
             Kind::Correction => "correction",
@@ -55,7 +60,8 @@ impl Kind {
         }
     }
 
-    /// Whether the lab's source specs make a loader reject the record.
+    /// Whether the record must be quarantined, by the custodian's pseudonymizer or by the
+    /// lab's loader following its source specs.
     pub fn quarantined(self) -> bool {
         matches!(
             self,
@@ -66,6 +72,7 @@ impl Kind {
                 | Kind::UnknownZone
                 | Kind::InvalidValue
                 | Kind::MissingRequired
+                | Kind::InvalidTaxCode
         )
     }
 }

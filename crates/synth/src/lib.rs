@@ -1,15 +1,20 @@
 //! The synthetic city: a Modena-like municipality whose population is simulated year by year,
-//! exported as the raw files its data holders would send (`custodian/`), wired into a lab
-//! project (`lab/`), with the truth a test needs to grade the lab's work (`truth/`).
+//! exported as the raw files its data holders would send (`custodian/`) with the custodian
+//! specs and street table their pseudonymizer runs need, wired into a lab project (`lab/`)
+//! that reads only the pseudonymized output, with the truth a test needs to grade the lab's
+//! work (`truth/`).
 //!
 //! It owns the population model, the codice fiscale, the territory and its boundaries, the
-//! custodian file formats and their deliberate dirt. It knows nothing about how the lab reads
-//! those files (the ingest crate does): the only contract is the files themselves and the
-//! `sources/*.toml` specs it writes, in the format the project crate parses.
+//! custodian file formats and their deliberate dirt. It knows nothing about how files are
+//! pseudonymized or read (the pseudo and ingest crates do): the only contract is the files
+//! themselves and the specs it writes (`custodian/specs/*.toml`, `lab/sources/*.toml`); the
+//! runs to make are listed by [`custodian_jobs`].
 //! Output is a pure function of [`SynthOptions`]: same options, same bytes.
-//! Extension points: a new custodian source is a module under `sources/` plus its spec in
-//! `project.rs`; new dirt is a variant of `dirty::Kind`.
+//! Extension points: a new custodian source is a module under `sources/` plus its custodian
+//! spec in `custodian.rs` and its lab spec in `project.rs`; new dirt is a variant of
+//! `dirty::Kind`.
 
+mod custodian;
 mod dirty;
 mod names;
 mod out;
@@ -25,6 +30,10 @@ mod tests;
 mod truth;
 
 use std::path::{Path, PathBuf};
+
+pub use custodian::{
+    CUSTODIAN_SPECS_DIR, CustodianJob, KeyHolder, LAB_DATA_DIR, STREETS_FILE, custodian_jobs,
+};
 
 /// What to generate.
 #[derive(Clone, Debug)]

@@ -1,9 +1,13 @@
-//! The lab project wired to the custodian files: `datalab.toml`, `territories/`, one
-//! `sources/<name>.toml` per custodian file, and empty `indicators/` and `reports/`.
+//! The lab project wired to the pseudonymized data: `datalab.toml`, `territories/`, one
+//! `sources/<name>.toml` per source, and empty `indicators/` and `reports/`.
 //!
-//! Data minimisation: the specs map no direct identifier (tax codes, names, addresses, free
-//! text); unmapped holder columns are dropped by the loader. Their rules are tuned so that
-//! exactly the injected invalid rows fail.
+//! Data minimisation: the lab specs read only the pseudonymized Parquet the custodians write
+//! into `lab/data/<source>/` (see `custodian.rs`), never the raw custodian files. Direct
+//! identifiers (tax codes, names, addresses, free text) do not reach the lab: it sees keyed
+//! pseudonyms, generalized dates and places, and the columns the custodian keeps as raw text
+//! (hence `decimal`, `thousands` and `date_formats` still describe the holders' formats).
+//! Every column's `from` is the custodian's output column of the same name. The rules are
+//! tuned so that exactly the injected invalid rows the custodian lets through fail.
 
 use std::fmt::Write as _;
 
@@ -20,6 +24,7 @@ pub enum Type {
     String,
     Integer,
     Float,
+    Boolean,
     Date,
 }
 
@@ -29,6 +34,7 @@ impl Type {
             Type::String => "string",
             Type::Integer => "integer",
             Type::Float => "float",
+            Type::Boolean => "boolean",
             Type::Date => "date",
         }
     }
@@ -40,12 +46,13 @@ pub enum Bound {
     Date(String),
 }
 
+/// One lab column; it reads the custodian's output column of the same name.
 #[derive(Clone, Debug)]
 pub struct ColumnSpec {
     pub name: &'static str,
-    pub from: &'static str,
     pub ty: Type,
     pub required: bool,
+    pub pseudonym: bool,
     pub min: Option<Bound>,
     pub max: Option<Bound>,
     pub allowed: Vec<String>,
@@ -53,18 +60,36 @@ pub struct ColumnSpec {
     pub regex: Option<&'static str>,
 }
 
-fn col(name: &'static str, from: &'static str, ty: Type, required: bool) -> ColumnSpec {
+fn col(name: &'static str, ty: Type, required: bool) -> ColumnSpec {
     ColumnSpec {
         name,
-        from,
         ty,
         required,
+        pseudonym: false,
         min: None,
         max: None,
         allowed: Vec::new(),
         codelist: false,
         regex: None,
     }
+}
+
+/// A keyed pseudonym written by the custodian.
+fn pid(name: &'static str, required: bool) -> ColumnSpec {
+    ColumnSpec {
+        pseudonym: true,
+        ..col(name, Type::String, required)
+    }
+}
+
+/// What the custodian derives from a valid tax code (2-digit birth year pivoted on the last
+/// simulated year, so no bounds).
+fn from_tax_code() -> [ColumnSpec; 3] {
+    [
+        col("birth_year", Type::Integer, false),
+        col("sex", Type::String, false).allowed(&["M", "F"]),
+        col("born_in_italy", Type::Boolean, false),
+    ]
 }
 
 impl ColumnSpec {
@@ -95,19 +120,20 @@ pub struct SourceSpec {
     pub name: &'static str,
     pub title: &'static str,
     pub holder: &'static str,
-    pub files: &'static str,
-    pub format: &'static str,
-    pub encoding: &'static str,
-    pub delimiter: Option<&'static str>,
     pub decimal: Option<&'static str>,
     pub thousands: Option<&'static str>,
-    pub header_row: Option<u32>,
-    pub sheet: Option<&'static str>,
     pub date_formats: Vec<&'static str>,
     pub null_values: Vec<&'static str>,
     pub unique: Vec<&'static str>,
     pub period: &'static str,
     pub columns: Vec<ColumnSpec>,
+}
+
+impl SourceSpec {
+    /// The pseudonymized Parquet files, relative to the lab folder.
+    pub fn files(&self) -> String {
+        format!("data/{}/*.parquet", self.name)
+    }
 }
 
 fn date(s: String) -> Bound {
@@ -119,21 +145,13 @@ pub fn source_specs(first: i32, last: i32) -> Vec<SourceSpec> {
     use Type::*;
     let y0 = format!("{first}-01-01");
     let y1 = format!("{last}-12-31");
-    let zone_codes = |name: &'static str, from: &'static str, required: bool| {
-        col(name, from, String, required).codelist()
-    };
-    let csv = |name, title, holder, files, delimiter, decimal| SourceSpec {
+    let zone_codes = |name: &'static str, required: bool| col(name, String, required).codelist();
+    let base = |name, title, holder, decimal| SourceSpec {
         name,
         title,
         holder,
-        files,
-        format: "csv",
-        encoding: "utf-8",
-        delimiter: Some(delimiter),
-        decimal: Some(decimal),
+        decimal,
         thousands: None,
-        header_row: Some(1),
-        sheet: None,
         date_formats: vec!["%d/%m/%Y"],
         null_values: vec![""],
         unique: Vec::new(),
@@ -141,89 +159,100 @@ pub fn source_specs(first: i32, last: i32) -> Vec<SourceSpec> {
         columns: Vec::new(),
     };
     let relations: Vec<&str> = Relation::LABELS.to_vec();
+    let [birth_year, sex, born_in_italy] = from_tax_code();
+    let derived = vec![birth_year, sex, born_in_italy];
+    let with = |mut head: Vec<ColumnSpec>, tail: Vec<ColumnSpec>| {
+        head.extend(derived.iter().cloned());
+        head.extend(tail);
+        head
+    };
     vec![
         SourceSpec {
-            unique: vec!["person_id", "ref_date"],
+            unique: vec!["register_pid", "ref_date"],
             period: "ref_date",
             columns: vec![
-                col("person_id", "ID_INDIVIDUO", String, true).regex("^A[0-9]{8}$"),
-                col("sex", "SESSO", String, true).allowed(&["M", "F"]),
-                col("birth_date", "DATA_NASCITA", Date, true)
+                pid("register_pid", true),
+                pid("person_pid", true),
+                pid("person_wpid", false),
+                col("postcode", String, false).regex("^[0-9]{5}$"),
+                col("sex", String, true).allowed(&["M", "F"]),
+                col("birth_month", Date, true)
                     .min(date("1900-01-01".into()))
                     .max(date(y1.clone())),
-                col("birth_place", "LUOGO_NASCITA", String, false),
-                col("citizenship", "CITTADINANZA", String, false).regex("^[A-Z]{3}$"),
-                zone_codes("zone", "ZONA_STAT", true),
-                col("district", "QUARTIERE", String, true).allowed(&DISTRICT_CODES),
-                col("household_id", "ID_FAMIGLIA", String, true).regex("^F[0-9]{8}$"),
-                col("relation", "RELAZIONE_PARENTELA", String, true).allowed(&relations),
-                col("ref_date", "DATA_RIFERIMENTO", Date, true)
+                col("birth_year", Integer, true)
+                    .min(Bound::Num(1900.0))
+                    .max(Bound::Num(last as f64)),
+                col("birth_place", String, false),
+                col("citizenship", String, false).regex("^[A-Z]{3}$"),
+                zone_codes("zone", true),
+                col("district", String, true).allowed(&DISTRICT_CODES),
+                pid("household_pid", true),
+                col("relation", String, true).allowed(&relations),
+                col("ref_date", Date, true)
                     .min(date(format!("{first}-12-31")))
                     .max(date(y1.clone())),
             ],
-            ..csv(
+            ..base(
                 "register",
                 "Anagrafe della popolazione residente (istantanee annuali)",
                 "Comune di Modena - Servizi demografici",
-                "../custodian/anagrafe/anagrafe_*.csv",
-                ";",
-                ",",
+                Some(","),
             )
         },
         SourceSpec {
             unique: vec!["event_id"],
             period: "event_date",
             columns: vec![
-                col("event_id", "ID_EVENTO", String, true).regex("^E[0-9]{9}$"),
-                col("person_id", "ID_INDIVIDUO", String, true).regex("^A[0-9]{8}$"),
-                col("event_type", "TIPO_EVENTO", String, true).allowed(&EventKind::LABELS),
-                col("event_date", "DATA_EVENTO", Date, true)
+                col("event_id", String, true).regex("^E[0-9]{9}$"),
+                pid("register_pid", true),
+                col("event_type", String, true).allowed(&EventKind::LABELS),
+                col("event_date", Date, true)
                     .min(date(y0.clone()))
                     .max(date(y1.clone())),
-                zone_codes("zone_from", "ZONA_DA", false),
-                zone_codes("zone_to", "ZONA_A", false),
-                col("registration_date", "DATA_REGISTRAZIONE", Date, true).min(date(y0.clone())),
+                zone_codes("zone_from", false),
+                zone_codes("zone_to", false),
+                col("registration_date", Date, true).min(date(y0.clone())),
             ],
-            ..csv(
+            ..base(
                 "register_events",
                 "Anagrafe: eventi demografici (nascite, decessi, cambi di abitazione, iscrizioni, cancellazioni)",
                 "Comune di Modena - Servizi demografici",
-                "../custodian/anagrafe/eventi.csv",
-                ";",
-                ",",
+                Some(","),
             )
         },
         SourceSpec {
-            encoding: "windows-1252",
             thousands: Some("."),
             unique: vec!["protocol"],
             period: "submission_date",
-            columns: vec![
-                col("protocol", "PROTOCOLLO_DSU", String, true)
-                    .regex("^INPS-ISEE-[0-9]{4}-[0-9]{8}[A-Z]-[0-9]{2}$"),
-                col("submission_date", "DATA_PRESENTAZIONE", Date, true)
-                    .min(date(y0.clone()))
-                    .max(date(y1.clone())),
-                col("members", "NUMERO_COMPONENTI", Integer, true)
-                    .min(Bound::Num(1.0))
-                    .max(Bound::Num(20.0)),
-                col("isee", "VALORE_ISEE", Float, true)
-                    .min(Bound::Num(0.0))
-                    .max(Bound::Num(5_000_000.0)),
-                col("isr", "VALORE_ISR", Float, true).min(Bound::Num(0.0)),
-                col("isp", "VALORE_ISP", Float, false).min(Bound::Num(0.0)),
-                col("equivalence_scale", "SCALA_EQUIVALENZA", Float, true)
-                    .min(Bound::Num(1.0))
-                    .max(Bound::Num(10.0)),
-                col("isee_type", "TIPO_ISEE", String, false).allowed(&crate::sources::isee::TYPES),
-            ],
-            ..csv(
+            columns: with(
+                vec![
+                    col("protocol", String, true)
+                        .regex("^INPS-ISEE-[0-9]{4}-[0-9]{8}[A-Z]-[0-9]{2}$"),
+                    pid("person_pid", true),
+                ],
+                vec![
+                    col("submission_date", Date, true)
+                        .min(date(y0.clone()))
+                        .max(date(y1.clone())),
+                    col("members", Integer, true)
+                        .min(Bound::Num(1.0))
+                        .max(Bound::Num(20.0)),
+                    col("isee", Float, true)
+                        .min(Bound::Num(0.0))
+                        .max(Bound::Num(5_000_000.0)),
+                    col("isr", Float, true).min(Bound::Num(0.0)),
+                    col("isp", Float, false).min(Bound::Num(0.0)),
+                    col("equivalence_scale", Float, true)
+                        .min(Bound::Num(1.0))
+                        .max(Bound::Num(10.0)),
+                    col("isee_type", String, false).allowed(&crate::sources::isee::TYPES),
+                ],
+            ),
+            ..base(
                 "isee",
                 "INPS: dichiarazioni ISEE (DSU) dei residenti",
                 "INPS - Direzione provinciale di Modena",
-                "../custodian/inps/isee_dsu.csv",
-                ";",
-                ",",
+                Some(","),
             )
         },
         SourceSpec {
@@ -231,122 +260,126 @@ pub fn source_specs(first: i32, last: i32) -> Vec<SourceSpec> {
             unique: vec!["case_id"],
             period: "start_date",
             columns: vec![
-                col("case_id", "ID_INTERVENTO", String, true).regex("^CS[0-9]{10}$"),
-                col("area", "AREA", String, true).allowed(&social::AREAS),
-                col("intervention_type", "TIPO_INTERVENTO", String, true)
-                    .allowed(&social::type_names()),
-                col("start_date", "DATA_INIZIO", Date, true)
+                col("case_id", String, true).regex("^CS[0-9]{10}$"),
+                pid("person_pid", true),
+                col("sex", String, true).allowed(&["M", "F"]),
+                col("birth_year", Integer, true)
+                    .min(Bound::Num(1900.0))
+                    .max(Bound::Num(last as f64)),
+                col("area", String, true).allowed(&social::AREAS),
+                col("intervention_type", String, true).allowed(&social::type_names()),
+                col("start_date", Date, true)
                     .min(date(y0.clone()))
                     .max(date(y1.clone())),
-                col("end_date", "DATA_FINE", Date, false)
+                col("end_date", Date, false)
                     .min(date(y0.clone()))
                     .max(date(y1.clone())),
-                col("amount", "IMPORTO_EURO", Float, false)
+                col("amount", Float, false)
                     .min(Bound::Num(0.0))
                     .max(Bound::Num(100_000.0)),
-                zone_codes("zone", "ZONA", true),
+                zone_codes("zone", true),
             ],
-            ..csv(
+            ..base(
                 "social_cases",
                 "Cartella sociale: interventi dei servizi sociali",
                 "Comune di Modena - Settore Servizi sociali",
-                "../custodian/sociale/cartella_sociale.csv",
-                ",",
-                ".",
+                Some("."),
             )
         },
         SourceSpec {
-            format: "xlsx",
-            delimiter: None,
-            decimal: None,
-            header_row: Some(housing::HEADER_ROW),
-            sheet: Some(housing::SHEET),
+            // XLSX cells the custodian keeps arrive as text: numbers as plain decimals
+            // ("4250.35"), Excel dates as ISO dates; text typed into a date cell stays as typed.
+            date_formats: vec!["%Y-%m-%d", "%d/%m/%Y"],
             unique: vec!["application_id"],
             period: "application_date",
-            columns: vec![
-                col("application_id", "NUMERO_DOMANDA", String, true)
-                    .regex("^ERP/[0-9]{4}/[0-9]{5}$"),
-                col("application_date", "DATA_DOMANDA", Date, true)
-                    .min(date(y0.clone()))
-                    .max(date(y1.clone())),
-                col("members", "NUM_COMPONENTI", Integer, true)
-                    .min(Bound::Num(1.0))
-                    .max(Bound::Num(20.0)),
-                col("isee", "ISEE", Float, false)
-                    .min(Bound::Num(0.0))
-                    .max(Bound::Num(1_000_000.0)),
-                col("score", "PUNTEGGIO", Float, true)
-                    .min(Bound::Num(0.0))
-                    .max(Bound::Num(100.0)),
-                col("outcome", "ESITO", String, true).allowed(&housing::OUTCOMES),
-                zone_codes("zone", "ZONA", true),
-            ],
-            ..csv(
+            columns: with(
+                vec![
+                    col("application_id", String, true).regex("^ERP/[0-9]{4}/[0-9]{5}$"),
+                    pid("person_pid", true),
+                ],
+                vec![
+                    col("application_date", Date, true)
+                        .min(date(y0.clone()))
+                        .max(date(y1.clone())),
+                    col("members", Integer, true)
+                        .min(Bound::Num(1.0))
+                        .max(Bound::Num(20.0)),
+                    col("isee", Float, false)
+                        .min(Bound::Num(0.0))
+                        .max(Bound::Num(1_000_000.0)),
+                    col("score", Float, true)
+                        .min(Bound::Num(0.0))
+                        .max(Bound::Num(100.0)),
+                    col("outcome", String, true).allowed(&housing::OUTCOMES),
+                    zone_codes("zone", true),
+                ],
+            ),
+            ..base(
                 "housing",
                 "Domande di assegnazione alloggi di edilizia residenziale pubblica (ERP)",
                 "Comune di Modena - Settore Politiche abitative",
-                "../custodian/casa/domande_erp.xlsx",
-                "",
-                "",
+                Some("."),
             )
         },
         SourceSpec {
             unique: vec!["application_id"],
             period: "start_month",
-            columns: vec![
-                col("application_id", "ID_DOMANDA", String, true)
-                    .regex("^(SIA|REI|RDC|PDC|ADI|SFL)-[0-9]{4}-[0-9]{7}$"),
-                col("measure", "MISURA", String, true).allowed(&min_income::MEASURES),
-                col("start_month", "DECORRENZA", Date, true)
-                    .min(date("2016-01-01".into()))
-                    .max(date(y1.clone())),
-                col("end_date", "DATA_FINE", Date, false)
-                    .min(date("2016-01-01".into()))
-                    .max(date(y1.clone())),
-                col("monthly_amount", "IMPORTO_MENSILE", Float, true)
-                    .min(Bound::Num(0.0))
-                    .max(Bound::Num(2_500.0)),
-                col("members", "NUM_COMPONENTI", Integer, true)
-                    .min(Bound::Num(1.0))
-                    .max(Bound::Num(20.0)),
-                col("status", "STATO", String, true).allowed(&min_income::STATUSES),
-            ],
-            ..csv(
+            columns: with(
+                vec![
+                    col("application_id", String, true)
+                        .regex("^(SIA|REI|RDC|PDC|ADI|SFL)-[0-9]{4}-[0-9]{7}$"),
+                    pid("person_pid", true),
+                ],
+                vec![
+                    col("measure", String, true).allowed(&min_income::MEASURES),
+                    col("start_month", Date, true)
+                        .min(date("2016-01-01".into()))
+                        .max(date(y1.clone())),
+                    col("end_date", Date, false)
+                        .min(date("2016-01-01".into()))
+                        .max(date(y1.clone())),
+                    col("monthly_amount", Float, true)
+                        .min(Bound::Num(0.0))
+                        .max(Bound::Num(2_500.0)),
+                    col("members", Integer, true)
+                        .min(Bound::Num(1.0))
+                        .max(Bound::Num(20.0)),
+                    col("status", String, true).allowed(&min_income::STATUSES),
+                ],
+            ),
+            ..base(
                 "min_income",
                 "INPS: misure di reddito minimo (RdC/PdC fino al 2023, SFL e ADI dal 2023-2024)",
                 "INPS - Direzione provinciale di Modena",
-                "../custodian/inps/reddito_minimo.csv",
-                ";",
-                ",",
+                Some(","),
             )
         },
         SourceSpec {
-            format: "jsonl",
-            delimiter: None,
-            decimal: None,
-            header_row: None,
             date_formats: vec!["%Y-%m-%d"],
             unique: vec!["measure_id"],
             period: "start_date",
-            columns: vec![
-                col("measure_id", "id_misura", String, true).regex("^GOL-[0-9]{4}-[0-9]{7}$"),
-                col("pathway", "percorso", Integer, true)
-                    .min(Bound::Num(1.0))
-                    .max(Bound::Num(5.0)),
-                col("measure", "misura", String, true),
-                col("start_date", "data_inizio", Date, true)
-                    .min(date(format!("{}-01-01", gol::FIRST_YEAR.min(first))))
-                    .max(date(y1.clone())),
-                col("end_date", "data_fine", Date, false),
-                col("outcome", "esito", String, true).allowed(&gol::OUTCOMES),
-            ],
-            ..csv(
+            columns: with(
+                vec![
+                    col("measure_id", String, true).regex("^GOL-[0-9]{4}-[0-9]{7}$"),
+                    pid("person_pid", true),
+                ],
+                vec![
+                    col("pathway", Integer, true)
+                        .min(Bound::Num(1.0))
+                        .max(Bound::Num(5.0)),
+                    col("measure", String, true),
+                    col("start_date", Date, true)
+                        .min(date(format!("{}-01-01", gol::FIRST_YEAR.min(first))))
+                        .max(date(y1.clone())),
+                    col("end_date", Date, false),
+                    col("outcome", String, true).allowed(&gol::OUTCOMES),
+                ],
+            ),
+            ..base(
                 "gol",
                 "Centro per l'impiego: misure del programma GOL",
                 "Agenzia regionale per il lavoro - Centro per l'impiego di Modena",
-                "../custodian/lavoro/gol_misure.jsonl",
-                "",
-                "",
+                None,
             )
         },
         SourceSpec {
@@ -360,63 +393,59 @@ pub fn source_specs(first: i32, last: i32) -> Vec<SourceSpec> {
             ],
             period: "year",
             columns: vec![
-                col("indicator", "INDICATORE", String, true).allowed(&passi::INDICATORS),
-                col("area", "AREA", String, true).allowed(&passi::AREAS),
-                col("period_label", "PERIODO", String, true).regex("^[0-9]{4}-[0-9]{4}$"),
-                col("year", "ANNO_FINE", Integer, true)
+                col("indicator", String, true).allowed(&passi::INDICATORS),
+                col("area", String, true).allowed(&passi::AREAS),
+                col("period_label", String, true).regex("^[0-9]{4}-[0-9]{4}$"),
+                col("year", Integer, true)
                     .min(Bound::Num(first as f64))
                     .max(Bound::Num(last as f64)),
-                col("breakdown", "VARIABILE", String, true).allowed(&passi::VARIABLES),
-                col("breakdown_value", "MODALITA", String, true),
-                col("sample_size", "N", Integer, true).min(Bound::Num(0.0)),
-                col("prevalence", "PREVALENZA", Float, false)
+                col("breakdown", String, true).allowed(&passi::VARIABLES),
+                col("breakdown_value", String, true),
+                col("sample_size", Integer, true).min(Bound::Num(0.0)),
+                col("prevalence", Float, false)
                     .min(Bound::Num(0.0))
                     .max(Bound::Num(100.0)),
-                col("ci_lower", "IC95_INF", Float, false)
+                col("ci_lower", Float, false)
                     .min(Bound::Num(0.0))
                     .max(Bound::Num(100.0)),
-                col("ci_upper", "IC95_SUP", Float, false)
+                col("ci_upper", Float, false)
                     .min(Bound::Num(0.0))
                     .max(Bound::Num(100.0)),
             ],
-            ..csv(
+            ..base(
                 "health_survey",
                 "Sorveglianza PASSI: prevalenze aggregate (nessun microdato)",
                 "AUSL di Modena - Epidemiologia",
-                "../custodian/ausl/passi_prevalenze.csv",
-                ";",
-                ",",
+                Some(","),
             )
         },
         SourceSpec {
             unique: vec!["year", "ateco_section"],
             period: "year",
             columns: vec![
-                col("year", "ANNO", Integer, true)
+                col("year", Integer, true)
                     .min(Bound::Num(first as f64))
                     .max(Bound::Num(last as f64)),
-                col("territory", "TERRITORIO", String, true),
-                col("ateco_section", "SEZIONE_ATECO", String, true)
+                col("territory", String, true),
+                col("ateco_section", String, true)
                     .allowed(&inail::SECTIONS.iter().map(|s| s.0).collect::<Vec<_>>()),
-                col("sector", "DESCRIZIONE_SETTORE", String, false),
-                col("reported", "DENUNCE", Integer, true).min(Bound::Num(0.0)),
-                col("recognised", "RICONOSCIUTE", Integer, true).min(Bound::Num(0.0)),
-                col("fatal", "MORTALI", Integer, true).min(Bound::Num(0.0)),
+                col("sector", String, false),
+                col("reported", Integer, true).min(Bound::Num(0.0)),
+                col("recognised", Integer, true).min(Bound::Num(0.0)),
+                col("fatal", Integer, true).min(Bound::Num(0.0)),
             ],
-            ..csv(
+            ..base(
                 "accidents",
                 "INAIL: infortuni sul lavoro per settore ATECO (dati aggregati)",
                 "INAIL - Sede di Modena",
-                "../custodian/inail/infortuni.csv",
-                ";",
-                ",",
+                Some(","),
             )
         },
     ]
 }
 
 /// A TOML basic string.
-fn q(s: &str) -> String {
+pub(crate) fn q(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -431,7 +460,7 @@ fn q(s: &str) -> String {
     out
 }
 
-fn list(items: &[&str]) -> String {
+pub(crate) fn list(items: &[&str]) -> String {
     let v: Vec<String> = items.iter().map(|s| q(s)).collect();
     format!("[{}]", v.join(", "))
 }
@@ -450,24 +479,13 @@ pub fn render(spec: &SourceSpec) -> String {
     let _ = writeln!(s, "format_version = 1");
     let _ = writeln!(s, "title = {}", q(spec.title));
     let _ = writeln!(s, "holder = {}", q(spec.holder));
-    let _ = writeln!(s, "files = [{}]", q(spec.files));
-    let _ = writeln!(s, "format = {}", q(spec.format));
-    let _ = writeln!(s, "encoding = {}", q(spec.encoding));
-    if let Some(d) = spec.delimiter {
-        let _ = writeln!(s, "delimiter = {}", q(d));
-        let _ = writeln!(s, "quote = {}", q("\""));
-    }
+    let _ = writeln!(s, "files = [{}]", q(&spec.files()));
+    let _ = writeln!(s, "format = {}", q("parquet"));
     if let Some(d) = spec.decimal {
         let _ = writeln!(s, "decimal = {}", q(d));
     }
     if let Some(t) = spec.thousands {
         let _ = writeln!(s, "thousands = {}", q(t));
-    }
-    if let Some(h) = spec.header_row {
-        let _ = writeln!(s, "header_row = {h}");
-    }
-    if let Some(sh) = spec.sheet {
-        let _ = writeln!(s, "sheet = {}", q(sh));
     }
     let _ = writeln!(s, "date_formats = {}", list(&spec.date_formats));
     let _ = writeln!(s, "null_values = {}", list(&spec.null_values));
@@ -476,10 +494,10 @@ pub fn render(spec: &SourceSpec) -> String {
     for c in &spec.columns {
         s.push_str("\n[[columns]]\n");
         let _ = writeln!(s, "name = {}", q(c.name));
-        let _ = writeln!(s, "from = {}", q(c.from));
+        let _ = writeln!(s, "from = {}", q(c.name));
         let _ = writeln!(s, "type = {}", q(c.ty.name()));
         let _ = writeln!(s, "required = {}", c.required);
-        let _ = writeln!(s, "pseudonym = false");
+        let _ = writeln!(s, "pseudonym = {}", c.pseudonym);
         if let Some(b) = &c.min {
             let _ = writeln!(s, "min = {}", bound(b));
         }
@@ -524,6 +542,13 @@ delimiter = \",\"
 decimal = \".\"
 date_formats = [\"%Y-%m-%d\"]
 null_values = [\"\", \"NA\"]
+
+# Record linkage: the register lists the residents of each year; records of every source link
+# to them through these pseudonyms (tax code, register id, then the weak name-and-birth one).
+[linkage]
+spine = \"register\"
+person_keys = [\"person_pid\", \"register_pid\", \"person_wpid\"]
+household_key = \"household_pid\"
 ",
         first = ctx.first,
         last = ctx.last

@@ -398,6 +398,57 @@ impl Territory {
             .collect()
     }
 
+    /// The postcode (CAP) of a zone, by a fixed rule: the historic centre (district Q1) is
+    /// 41121; every other zone takes one of 41122..=41126 by the angle of its centroid seen
+    /// from the city centre, counter-clockwise from due east, in five 72-degree sectors
+    /// (0-72: 41122, 72-144: 41123, 144-216: 41124, 216-288: 41125, 288-360: 41126).
+    /// Postcodes cut across districts, as real ones do.
+    pub fn postcode(&self, zone: usize) -> &'static str {
+        const CAPS: [&str; 6] = ["41121", "41122", "41123", "41124", "41125", "41126"];
+        if self.zones[zone].district == 0 {
+            return CAPS[0];
+        }
+        let (mut x, mut y, mut n) = (0.0, 0.0, 0usize);
+        for j in 0..NY {
+            for i in 0..NX {
+                if self.cells[cell(i, j)] as usize == zone {
+                    x += (i as f64 + 0.5 - NX as f64 / 2.0) * CELL_X_KM;
+                    y += (j as f64 + 0.5 - NY as f64 / 2.0) * CELL_Y_KM;
+                    n += 1;
+                }
+            }
+        }
+        let bearing = (y / n as f64)
+            .atan2(x / n as f64)
+            .to_degrees()
+            .rem_euclid(360.0);
+        CAPS[1 + ((bearing / 72.0) as usize).min(4)]
+    }
+
+    /// `custodian/stradario.csv`, the street table a custodian generalizes addresses with:
+    /// every street of the city lies wholly in one zone, so the civic-number range and parity
+    /// are left empty.
+    pub fn streets_csv(&self) -> String {
+        let mut rows: Vec<(&str, usize)> = Vec::with_capacity(STREETS.len());
+        for (z, zone) in self.zones.iter().enumerate() {
+            for &(street, _) in &zone.streets {
+                rows.push((STREETS[street as usize], z));
+            }
+        }
+        rows.sort();
+        let mut s = String::from("street,number_from,number_to,parity,zone,postcode\n");
+        for (street, z) in rows {
+            let _ = writeln!(
+                s,
+                "{},,,,{},{}",
+                csv_text(street),
+                self.zones[z].code,
+                self.postcode(z)
+            );
+        }
+        s
+    }
+
     /// `territories/zones.csv`.
     pub fn zones_csv(&self) -> String {
         let mut s =
@@ -695,5 +746,34 @@ mod tests {
         assert_eq!(v["features"][0]["properties"]["code"], "Q1");
         let w: f64 = t.zones.iter().map(|z| z.weight).sum();
         assert!((w - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn every_street_has_one_zone_and_one_postcode() {
+        let t = Territory::build();
+        let mut zone_of = vec![None; STREETS.len()];
+        for (z, zone) in t.zones.iter().enumerate() {
+            for &(s, _) in &zone.streets {
+                assert!(
+                    zone_of[s as usize].replace(z).is_none(),
+                    "{}",
+                    STREETS[s as usize]
+                );
+            }
+        }
+        assert!(
+            zone_of.iter().all(Option::is_some),
+            "a street lies in no zone"
+        );
+        let mut used = BTreeSet::new();
+        for (z, zone) in t.zones.iter().enumerate() {
+            let cap = t.postcode(z);
+            assert_eq!(cap == "41121", zone.district == 0, "{}", zone.code);
+            used.insert(cap);
+        }
+        assert_eq!(used.len(), 6, "{used:?}");
+        let csv = t.streets_csv();
+        assert_eq!(csv.lines().count(), STREETS.len() + 1);
+        assert!(csv.contains("\nVIA ROMA,,,,Z"));
     }
 }

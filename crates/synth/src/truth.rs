@@ -230,8 +230,8 @@ pub fn readme(ctx: &Ctx, manifest: &mut Manifest) -> Result<(), SynthError> {
         "# Truth of the synthetic city
 
 Generated with seed {seed}, scale {scale}, years {first}-{last}. Everything here is known only
-because the city is synthetic: tests use it to grade what the lab reconstructs from
-`custodian/`. Nothing in this folder may be read by the lab project itself.
+because the city is synthetic: tests use it to grade what the lab reconstructs from the
+pseudonymized custodian files. Nothing in this folder may be read by the lab project itself.
 
 ## persons.csv
 
@@ -239,7 +239,7 @@ One row per person who lived in the city at any time during the simulated years 
 people born, arrived, dead or gone within a single year).
 
 - `person_id`: the true person id, equal to the register id `ID_INDIVIDUO` of the anagrafe
-  (persons keep it for life).
+  (persons keep it for life; the lab sees it only as the pseudonym `register_pid`).
 - `tax_code`, `omocodia_level`: the codice fiscale the register holds; level > 0 means digits
   were replaced by letters (omocodia), 0 a regular code.
 - `surname`, `first_name`, `sex`, `birth_date` (ISO), `birth_place_code` (Belfiore code or
@@ -257,28 +257,64 @@ people born, arrived, dead or gone within a single year).
 
 For every person-level record of every custodian source (register snapshots, register events,
 ISEE declarations, social cases, housing applications, minimum-income spells, GOL measures):
-`source` (the lab source name), `file` (relative to the output folder), `line` (1-based
-physical line where the record starts, counting the header; the sheet row for XLSX),
+`source` (the lab source name), `file` (the raw file, relative to the output folder), `line`
+(1-based physical line where the record starts, counting the header; the sheet row for XLSX),
 `record_key` (the record's own id in that file) and the true `person_id`. Repeated rows
-(injected duplicates) appear once per physical copy.
+(injected duplicates) appear once per physical copy. Records without a tax code are listed
+too, with their true person.
 
 ## defects.csv
 
-One row per injected defect: `source`, `file`, `line` (as above), `column` (the canonical
-column of the lab spec, or the canonical name the column would have: `tax_code`, `surname`,
-`first_name` are not mapped by the lab specs), `kind` and `expect_quarantine`.
+One row per injected defect: `source`, `file`, `line` (as above), `column`, `kind` and
+`expect_quarantine`. `column` is the lab column the defect is in, or for a raw column that
+never reaches the lab the canonical name it would have: `tax_code` (pseudonymized into
+`person_pid`), `surname`, `first_name` (dropped, or hashed into the register's weak
+`person_wpid`); a defect in the register's `DATA_NASCITA` is reported as `birth_date` (the lab
+sees it as `birth_month` and `birth_year`). A record may carry two rows (a repeated record
+without a tax code).
 
-Kinds that a validating loader must quarantine (`expect_quarantine = true`): `duplicate_row`
-(the repeat, caught by the spec's `unique` key), `invalid_date` (e.g. 31/02), `out_of_range`,
-`non_numeric`, `unknown_zone`, `invalid_value` (outside an `allowed` list),
-`missing_required`. Dirty but valid (`false`): `invalid_tax_code` (wrong check character in
-a column the lab does not map), `missing_optional`, `name_typo` (the same person's name
-spelled differently from the register), `correction` (an ISEE declaration re-submitted with
-corrected values under a later protocol: both rows are valid) and `late_registration` (a
-register event recorded months after it happened).
+Kinds that must be quarantined (`expect_quarantine = true`), and where:
+
+- at the custodian, by `datalab pseudonymize`: `invalid_tax_code` (a wrong check character:
+  the pseudonymizer rejects a code it cannot validate, in every source that has one), and in
+  register snapshots `invalid_date` in `birth_date` (an impossible `DATA_NASCITA` such as
+  31/02 cannot be generalized to a month or a year, nor hashed into the weak pseudonym);
+- in the lab build, by the lab specs: everything else, i.e. `duplicate_row` (the repeat,
+  caught by the spec's `unique` key), `invalid_date` in the other columns (e.g. 31/02; dates
+  the custodian keeps as raw text), `out_of_range` (including register birth dates before
+  1900, which the custodian generalizes without complaint), `non_numeric`, `unknown_zone`,
+  `invalid_value` (outside an `allowed` list; an invalid register `SESSO` also enters the weak
+  pseudonym, so a pseudonymizer that checks it may reject the row already), and
+  `missing_required` (an empty register `ID_FAMIGLIA` leaves `household_pid` empty, and the
+  lab rejects the row).
+
+Dirty but valid (`false`): `no_tax_code` (a social-services record, about 4% of them and
+only for people born abroad, whose `CF_BENEFICIARIO` is empty: the person reached the
+services before having a tax code; the custodian falls back to a weak pseudonym from
+surname, first name, birth date and sex, and since those names go through the same typo
+process as every other record, some of these weak pseudonyms do not match the register's
+`person_wpid`), `missing_optional`, `name_typo` (the same person's name spelled differently
+from the register), `correction` (an ISEE declaration re-submitted with corrected values
+under a later protocol: both rows are valid) and `late_registration` (a register event
+recorded months after it happened).
 
 Rows not listed here are clean. Aggregated sources (health survey, accidents) carry one or
 two defects each when large enough.
+
+## The custodian's side (outside this folder)
+
+For each lab source, `custodian/specs/<source>.toml` tells `datalab pseudonymize` how to read
+the raw file(s) and what to do with each raw column (keyed pseudonym, tax-code derivations,
+generalization, keep, drop); it writes `lab/data/<source>/<raw file stem>.parquet`, the only
+data the lab specs read. GOL is pseudonymized by the labour agency with its own key, every
+other source by the city. `custodian/stradario.csv` is the street table addresses are
+generalized with: one row per street (`street` exactly as written before the civic number in
+`INDIRIZZO`, empty `number_from`, `number_to` and `parity` because every street lies in one
+zone, `zone`, `postcode`); the historic centre (Q1) is 41121, every other zone takes 41122 to
+41126 by the direction of its centroid from the city centre, in five 72-degree sectors
+counter-clockwise from due east. Birth years the custodian derives from a tax code read its
+two-digit year against the last simulated year: someone born in 1923 is derived as 2023 (the
+true birth dates are in `persons.csv`).
 
 ## zone_rates.csv
 

@@ -49,6 +49,8 @@ pub fn build(
 ) -> anyhow::Result<ingest::BuildReport> {
     let mut opts = ingest::BuildOptions {
         force,
+        guard: Some(std::sync::Arc::new(crate::guard::ScanGuard)),
+        derive: vec![std::sync::Arc::new(link::Linker::new(project))],
         ..Default::default()
     };
     if let Some(j) = jobs {

@@ -35,7 +35,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         say(
             quiet,
             &format!(
-                "1/3 reusing the synthetic city in {} (delete the folder to regenerate)",
+                "1/4 reusing the synthetic city in {} (delete the folder to regenerate)",
                 args.dir.display()
             ),
         );
@@ -43,7 +43,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         say(
             quiet,
             &format!(
-                "1/3 generating the synthetic city (scale {}, seed {}) in {}",
+                "1/4 generating the synthetic city (scale {}, seed {}) in {}",
                 args.scale,
                 args.seed,
                 args.dir.display()
@@ -65,14 +65,23 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             ),
         );
     }
+    say(
+        quiet,
+        "2/4 custodian: the city's key (shared sealed with the labour agency), pseudonymization into lab/data/",
+    );
+    match super::synth::custodian_step(&args.dir, quiet)? {
+        Some(done) if !quiet => crate::custodian::print(&done),
+        Some(_) => {}
+        None => say(quiet, "    unchanged since the last run"),
+    }
     let lab = args.dir.join("lab");
     say(
         quiet,
-        &format!("2/3 building the lab project {}", lab.display()),
+        &format!("3/4 building the lab project {} (pseudonymized data only)", lab.display()),
     );
     let project = super::load_project(&lab)?;
     let report = super::build::build(&project, false, None, quiet)?;
-    say(quiet, "3/3 what the lab knows now");
+    say(quiet, "4/4 what the lab knows now");
     let figures = headline(&project)?;
     if !quiet {
         eprintln!();
@@ -106,6 +115,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             "  datalab query --project {p} \"SELECT rule, COUNT(*) FROM quarantine.isee GROUP BY rule\""
         );
         eprintln!(
+            "  datalab query --project {p} \"SELECT * FROM link_quality WHERE metric = 'linked_to_spine' AND year = 2024\""
+        );
+        eprintln!("  datalab scan {p}   (finds no identifier in the lab folder)");
+        eprintln!(
             "  datalab query --project {p} --format csv \"SELECT * FROM quarantine.social_cases LIMIT 5\""
         );
         eprintln!(
@@ -126,8 +139,8 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
     let sql = "WITH last AS (SELECT * FROM register WHERE ref_date = (SELECT MAX(ref_date) FROM register))
         SELECT CAST(MAX(date_part('year', ref_date)) AS BIGINT) AS year,
                COUNT(*) AS residents,
-               COUNT(DISTINCT household_id) AS households,
-               AVG(CASE WHEN date_part('year', ref_date) - date_part('year', birth_date) >= 65 THEN 1.0 ELSE 0.0 END) AS share_65,
+               COUNT(DISTINCT household_pid) AS households,
+               AVG(CASE WHEN date_part('year', ref_date) - birth_year >= 65 THEN 1.0 ELSE 0.0 END) AS share_65,
                AVG(CASE WHEN citizenship <> 'ITA' THEN 1.0 ELSE 0.0 END) AS share_foreign,
                COUNT(DISTINCT zone) AS zones
         FROM last";
@@ -154,6 +167,29 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
         ),
         ("statistical zones".to_string(), int(5).to_string()),
     ];
+    let links = super::query::query(
+        project,
+        "SELECT source, SUM(records) AS records, SUM(count) AS linked FROM link_quality
+         WHERE metric = 'linked_to_spine' AND source <> 'register' GROUP BY source ORDER BY source",
+    )?;
+    for b in &links {
+        let names = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        for r in 0..b.num_rows() {
+            let records = b.column(1).as_primitive::<Int64Type>().value(r);
+            let linked = b.column(2).as_primitive::<Int64Type>().value(r);
+            out.push((
+                format!(
+                    "{} records linked to a resident",
+                    names.as_string::<i32>().value(r)
+                ),
+                format!(
+                    "{:.1}% of {}",
+                    100.0 * linked as f64 / records.max(1) as f64,
+                    crate::fmt::int(records as u64)
+                ),
+            ));
+        }
+    }
     let isee = super::query::query(
         project,
         "SELECT CAST(date_part('year', submission_date) AS BIGINT) AS y, COUNT(*) AS n,

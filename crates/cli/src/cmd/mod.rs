@@ -3,7 +3,12 @@
 pub mod build;
 pub mod demo;
 pub mod init;
+pub mod key;
+pub mod outreach;
+pub mod pseudonymize;
 pub mod query;
+pub mod reidentify;
+pub mod scan;
 pub mod status;
 pub mod synth;
 

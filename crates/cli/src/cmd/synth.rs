@@ -15,6 +15,10 @@ pub struct Args {
     /// Years to simulate, as FIRST-LAST.
     #[arg(long, default_value = "2019-2024")]
     pub years: String,
+    /// Write only the raw sources and specs: skip the custodian step (key, pseudonymization
+    /// into lab/data/), to run `datalab pseudonymize` by hand.
+    #[arg(long)]
+    pub raw_only: bool,
 }
 
 pub fn parse_years(s: &str) -> Result<(i32, i32), UsageError> {
@@ -78,10 +82,29 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
                 crate::fmt::bytes(*bytes)
             );
         }
-        eprintln!(
-            "\nnext:\n  datalab build --project {}",
-            args.out.join("lab").display()
-        );
+    }
+    if !args.raw_only {
+        if let Some(done) = custodian_step(&args.out, quiet)?
+            && !quiet
+        {
+            eprintln!("custodian step (keys and lookups in custodian/, pseudonymized data in lab/data/):");
+            crate::custodian::print(&done);
+        }
+        if !quiet {
+            eprintln!(
+                "\nnext:\n  datalab build --project {}",
+                args.out.join("lab").display()
+            );
+        }
     }
     Ok(())
+}
+
+/// The custodian step for the lab project in `out/lab`.
+pub fn custodian_step(
+    out: &std::path::Path,
+    quiet: bool,
+) -> anyhow::Result<Option<Vec<crate::custodian::Done>>> {
+    let lab = super::load_project(&out.join("lab"))?;
+    crate::custodian::run(out, &lab.config.name, quiet)
 }

@@ -79,6 +79,7 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
     }
     let (header_line, names) = header.unwrap_or_default();
     let positions = map_header(spec, path, header_line, &names)?;
+    sink.header(&names);
     let width = names.len();
 
     let mut last_start = 0u64;

@@ -19,6 +19,9 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
     let mut line = 0u64;
     let mut offset = 0u64;
     let mut seen_object = false;
+    // Whole-table mode (a spec without columns): every key seen so far, in order of appearance.
+    let whole = spec.columns.is_empty();
+    let mut keys: Vec<String> = Vec::new();
     loop {
         buf.clear();
         let n = reader
@@ -48,11 +51,24 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
         match serde_json::from_str::<serde_json::Map<String, Value>>(text) {
             Ok(obj) => {
                 seen_object = true;
-                let cells: Vec<Cell<'_>> = spec
-                    .columns
-                    .iter()
-                    .map(|c| lookup(&obj, &c.from).map_or(Cell::Null, cell))
-                    .collect();
+                if whole && obj.keys().any(|k| !keys.contains(k)) {
+                    for k in obj.keys() {
+                        if !keys.contains(k) {
+                            keys.push(k.clone());
+                        }
+                    }
+                    sink.header(&keys);
+                }
+                let cells: Vec<Cell<'_>> = if whole {
+                    keys.iter()
+                        .map(|k| obj.get(k).map_or(Cell::Null, cell))
+                        .collect()
+                } else {
+                    spec.columns
+                        .iter()
+                        .map(|c| lookup(&obj, &c.from).map_or(Cell::Null, cell))
+                        .collect()
+                };
                 sink.row(&Row {
                     line,
                     cells: &cells,
@@ -77,7 +93,8 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
                 .at_byte(start));
             }
             Err(e) => {
-                let cells: Vec<Cell<'_>> = spec.columns.iter().map(|_| Cell::Null).collect();
+                let width = if whole { keys.len() } else { spec.columns.len() };
+                let cells: Vec<Cell<'_>> = (0..width).map(|_| Cell::Null).collect();
                 sink.row(&Row {
                     line,
                     cells: &cells,

@@ -55,6 +55,10 @@ pub struct Row<'r, 'a> {
 
 /// Receives rows and progress from a reader.
 pub trait Sink {
+    /// The file's column names, in file order, once the header is read. When the spec has no
+    /// columns ("whole table" mode, used by the identifier scan), rows then hold one cell per
+    /// name; JSON lines may call this again when a later object brings a new key.
+    fn header(&mut self, _names: &[String]) {}
     fn row(&mut self, row: &Row<'_, '_>) -> Result<(), IngestError>;
     /// Bytes of the file consumed so far.
     fn progress(&mut self, _bytes: u64) {}
@@ -130,13 +134,16 @@ fn sniff(spec: &SourceSpec, path: &Path) -> Result<(), IngestError> {
 
 /// Positions of the spec's columns in a file's header, matched case-insensitively after
 /// trimming. A missing column fails the file: the holder changed the export, or the spec is
-/// wrong.
+/// wrong. A spec without columns reads the whole table.
 pub(crate) fn map_header(
     spec: &SourceSpec,
     path: &Path,
     line: u64,
     header: &[String],
 ) -> Result<Vec<usize>, IngestError> {
+    if spec.columns.is_empty() {
+        return Ok((0..header.len()).collect());
+    }
     let norm: Vec<String> = header
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())

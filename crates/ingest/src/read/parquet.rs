@@ -1,4 +1,6 @@
-//! Parquet: typed columns, read in batches.
+//! Parquet: typed columns, read in batches. A file written by `datalab pseudonymize` carries the
+//! holder's original line numbers in a `_line` column: rows then report those lines, so that
+//! quarantine and errors point at the line of the holder's own file.
 
 use super::{Cell, Row, Sink, map_header};
 use crate::error::IngestError;
@@ -30,11 +32,30 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let positions = map_header(spec, path, 0, &names)?;
+    let origin = names.iter().position(|n| n == crate::writer::LINE_COLUMN);
+    let visible: Vec<String> = names
+        .iter()
+        .filter(|n| n.as_str() != crate::writer::LINE_COLUMN)
+        .cloned()
+        .collect();
+    let positions: Vec<usize> = map_header(spec, path, 0, &visible)?
+        .into_iter()
+        .map(|p| match origin {
+            Some(o) if p >= o => p + 1,
+            _ => p,
+        })
+        .collect();
+    sink.header(&visible);
     let reader = builder.with_batch_size(8192).build().map_err(|e| bad(&e))?;
     let mut line = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| bad(&e))?;
+        let origin_lines = match origin {
+            Some(o) => Some(
+                arrow::compute::cast(batch.column(o), &DataType::Int64).map_err(|e| bad(&e))?,
+            ),
+            None => None,
+        };
         let cols: Vec<std::sync::Arc<dyn Array>> = positions
             .iter()
             .map(|&p| {
@@ -53,6 +74,10 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
             .collect::<Result<_, _>>()?;
         for r in 0..batch.num_rows() {
             line += 1;
+            let line = match &origin_lines {
+                Some(a) if !a.is_null(r) => a.as_primitive::<Int64Type>().value(r).max(0) as u64,
+                _ => line,
+            };
             let cells: Vec<Cell<'_>> = cols.iter().map(|c| value(c.as_ref(), r)).collect();
             sink.row(&Row {
                 line,

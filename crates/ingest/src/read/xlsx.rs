@@ -70,6 +70,7 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
         .chain(header_cells.iter().map(|c| text_of(c).unwrap_or_default()))
         .collect();
     let positions = map_header(spec, path, header_abs + 1, &names)?;
+    sink.header(&names);
     for (i, row) in rows {
         let line = first_row + i as u64 + 1;
         if row.iter().all(|c| matches!(c, Data::Empty)) {

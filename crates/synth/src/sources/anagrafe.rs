@@ -167,7 +167,7 @@ impl Register {
             let hh = &world.households[p.household as usize];
             let zone = &territory.zones[hh.zone as usize];
             let defect = draw(rng, SNAPSHOT_DIRT);
-            let mut column = "person_id";
+            let mut column = "register_pid";
             l.clear();
             l.id("A", register_number(i), 8);
             if defect == Some(Kind::InvalidTaxCode) {
@@ -229,7 +229,7 @@ impl Register {
             l.text(DISTRICT_CODES[zone.district]);
             if defect == Some(Kind::MissingRequired) {
                 l.empty();
-                column = "household_id";
+                column = "household_pid";
             } else {
                 l.id("F", household_number(p.household), 8);
             }

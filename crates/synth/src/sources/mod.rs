@@ -21,7 +21,7 @@ use crate::dirty::Truth;
 use crate::out::{Manifest, Progress, Sink, ymd};
 use crate::population::{Isee, Status, World};
 use crate::territory::Territory;
-use crate::{SynthError, SynthOptions, SynthProgress, SynthReport, project, truth};
+use crate::{SynthError, SynthOptions, SynthProgress, SynthReport, custodian, project, truth};
 
 /// What every source needs to know about the run.
 pub struct Ctx<'a> {
@@ -153,10 +153,11 @@ pub fn run(
     gol.finish(&mut manifest)?;
     health.write(&ctx, &mut truth, &mut manifest)?;
     inail::write(&ctx, &mut truth, &mut manifest)?;
-    prog.stage("writing the truth and the lab project");
+    prog.stage("writing the truth, the custodian specs and the lab project");
     rates.finish(&mut manifest)?;
     truth::persons(&ctx, &world, &mut manifest, &mut prog)?;
     truth::readme(&ctx, &mut manifest)?;
+    custodian::write(&ctx, &territory, &mut manifest)?;
     project::write(&ctx, &territory, &mut manifest)?;
     truth.finish(&mut manifest)?;
     prog.flush();
@@ -170,7 +171,7 @@ pub fn run(
 }
 
 /// Removes register snapshots of years outside this run left by an earlier run in the same
-/// folder: the lab spec reads `anagrafe_*.csv`. Every other file is overwritten in place.
+/// folder: the register's custodian job reads `anagrafe_*.csv`. Every other file is overwritten in place.
 fn remove_stale_snapshots(root: &Path, first: i32, last: i32) -> Result<(), SynthError> {
     let dir = root.join("custodian/anagrafe");
     let Ok(entries) = std::fs::read_dir(&dir) else {

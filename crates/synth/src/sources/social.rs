@@ -1,6 +1,8 @@
 //! Social-service case records (cartella sociale): one row per intervention.
 //! UTF-8 with a byte-order mark, `,`-delimited, text fields quoted, ISO dates, decimal point,
-//! and a free-text note that may hold quotes and line breaks.
+//! and a free-text note that may hold quotes and line breaks. About 4% of the records, all
+//! of foreign-born people, carry no tax code: the beneficiary reached the services before
+//! having one, and only name, birth date and sex identify them.
 
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
@@ -9,11 +11,12 @@ use rand_chacha::ChaCha8Rng;
 use super::{Ctx, YearView};
 use crate::dirty::{self, Kind, Truth, draw};
 use crate::out::{Line, Manifest, Sink, amount_dot};
-use crate::population::{EntryKind, Relation, Status, World, age_on};
+use crate::places::{ITALY, MUNICIPALITIES};
+use crate::population::{EntryKind, Person, Relation, Status, World, age_on};
 use crate::{SynthError, taxcode};
 
 pub const FILE: &str = "custodian/sociale/cartella_sociale.csv";
-pub const HEADER: &str = "\u{feff}ID_INTERVENTO,CF_BENEFICIARIO,COGNOME,NOME,AREA,TIPO_INTERVENTO,DATA_INIZIO,DATA_FINE,IMPORTO_EURO,ZONA,NOTE\n";
+pub const HEADER: &str = "\u{feff}ID_INTERVENTO,CF_BENEFICIARIO,COGNOME,NOME,DATA_NASCITA,SESSO,AREA,TIPO_INTERVENTO,DATA_INIZIO,DATA_FINE,IMPORTO_EURO,ZONA,NOTE\n";
 pub const AREAS: [&str; 6] = [
     "anziani",
     "minori",
@@ -236,6 +239,22 @@ const DIRT: &[(Kind, f64)] = &[
     (Kind::MissingOptional, 0.002),
 ];
 
+/// Share of the records without a tax code.
+const NO_TAX_CODE: f64 = 0.04;
+
+/// Weight of a record in the draw of the records without a tax code: only foreign-born,
+/// foreign-origin people qualify, three times as likely within a year of their arrival.
+fn no_tax_code_weight(p: &Person, start: NaiveDate) -> f64 {
+    let abroad = p.birth_place as usize >= MUNICIPALITIES.len();
+    if !abroad || p.citizenship_orig as usize == ITALY {
+        0.0
+    } else if p.entry_kind == EntryKind::Immigration && (start - p.entry).num_days() < 365 {
+        3.0
+    } else {
+        1.0
+    }
+}
+
 const NOTES: &[&str] = &[
     "Segnalazione del medico di medicina generale.",
     "Presa in carico congiunta con il servizio sanitario.",
@@ -409,6 +428,17 @@ impl Social {
         let mut sink = Sink::create(ctx.root, FILE)?;
         sink.header(HEADER.as_bytes())?;
         let mut rng = crate::rng::stream(ctx.seed, "social rows");
+        let mut rng_cf = crate::rng::stream(ctx.seed, "social tax codes");
+        let weights: f64 = self
+            .cases
+            .iter()
+            .map(|c| no_tax_code_weight(&world.persons[c.person as usize], c.start))
+            .sum();
+        let per_weight = if weights > 0.0 {
+            NO_TAX_CODE * self.cases.len() as f64 / weights
+        } else {
+            0.0
+        };
         let mut line = Line::new(b',');
         let mut seq_year = (0, 0u64);
         let data_end = ctx.data_end();
@@ -429,11 +459,18 @@ impl Social {
             if defect == Some(Kind::MissingOptional) && c.amount.is_none() {
                 defect = None;
             }
+            let weight = no_tax_code_weight(person, c.start);
+            let no_tax_code = weight > 0.0 && rng_cf.random_bool((weight * per_weight).min(1.0));
+            if no_tax_code && defect == Some(Kind::InvalidTaxCode) {
+                defect = None;
+            }
             let mut column = "case_id";
             let l = &mut line;
             l.clear();
             l.quoted(&id);
-            if defect == Some(Kind::InvalidTaxCode) {
+            if no_tax_code {
+                l.empty();
+            } else if defect == Some(Kind::InvalidTaxCode) {
                 l.quoted(taxcode::as_str(&taxcode::wrong_check(
                     &person.cf,
                     rng.random(),
@@ -455,7 +492,10 @@ impl Social {
                     defect = None;
                 }
             }
-            l.quoted(&surname).quoted(&name);
+            l.quoted(&surname)
+                .quoted(&name)
+                .iso(person.birth)
+                .quoted(if person.female { "F" } else { "M" });
             match defect {
                 Some(Kind::MissingRequired) => {
                     l.empty();
@@ -523,12 +563,18 @@ impl Social {
             let line_no = sink.next_line();
             sink.row(&bytes)?;
             truth.link("social_cases", FILE, line_no, &id, c.person)?;
+            if no_tax_code {
+                truth.defect("social_cases", FILE, line_no, "tax_code", Kind::NoTaxCode)?;
+            }
             if let Some(k) = defect {
                 if k == Kind::DuplicateRow {
                     let again = sink.next_line();
                     sink.row(&bytes)?;
                     truth.link("social_cases", FILE, again, &id, c.person)?;
                     truth.defect("social_cases", FILE, again, column, k)?;
+                    if no_tax_code {
+                        truth.defect("social_cases", FILE, again, "tax_code", Kind::NoTaxCode)?;
+                    }
                 } else {
                     truth.defect("social_cases", FILE, line_no, column, k)?;
                 }

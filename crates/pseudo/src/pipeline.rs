@@ -1,0 +1,658 @@
+//! The streaming pseudonymizer: raw rows in, pseudonymized Parquet, the custodian's lookup table
+//! and the custodian's quarantine out.
+//!
+//! A [`Run`] covers one `datalab pseudonymize` invocation (one or more input files of one spec).
+//! Rows are fed one at a time by a reader (the binary uses `ingest`'s readers), so memory stays
+//! bounded: one Parquet row group of output, plus the set of pseudonyms already written to the
+//! lookup (16 bytes per distinct identifier). Every output file and the lookup are written to a
+//! temporary file and renamed into place only when complete.
+
+use crate::generalize::{to_month, to_year};
+use crate::keys::KeyRing;
+use crate::normalize;
+use crate::pseudonym::Pseudonymizer;
+use crate::spec::{Action, CustodianSpec, Derived, IdKind, Target};
+use crate::taxcode::{self, TaxCode};
+use arrow::array::{
+    ArrayBuilder, ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema};
+use chrono::NaiveDate;
+use model::ColumnType;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The column that carries the holder's line number into the pseudonymized file.
+pub const LINE_COLUMN: &str = "_line";
+/// The lookup table's header.
+pub const LOOKUP_HEADER: [&str; 4] = ["pseudonym", "kind", "key_version", "identifier"];
+const BATCH_ROWS: usize = 32_768;
+
+/// Why a run failed (bad rows are not failures: they go to the quarantine).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+    #[error("{}: cannot write parquet: {message}", path.display())]
+    Parquet { path: PathBuf, message: String },
+}
+
+impl RunError {
+    fn io(path: &Path, e: &dyn std::fmt::Display) -> RunError {
+        RunError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string().to_lowercase(),
+        }
+    }
+}
+
+/// The accounting of a run: rows in = rows pseudonymized + rows quarantined.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Accounting {
+    pub rows_in: u64,
+    pub rows_pseudonymized: u64,
+    pub rows_quarantined: u64,
+    /// Quarantined rows per rule (`tax_code`, `date`, `age`, `row`).
+    pub quarantine_rules: BTreeMap<String, u64>,
+    /// Pseudonyms written, per output column.
+    pub pseudonyms: BTreeMap<String, u64>,
+    /// Weak pseudonyms (from name, birth date and sex), per output column.
+    pub weak: BTreeMap<String, u64>,
+    /// Values left empty because they could not be generalized (an address not in the street
+    /// table), per output column.
+    pub not_generalized: BTreeMap<String, u64>,
+    /// Distinct identifiers in the lookup table.
+    pub lookup_entries: u64,
+    /// Raw columns present in the file(s) but not named by the spec: never read.
+    pub unread_columns: Vec<String>,
+    /// Output files written.
+    pub files: Vec<FileAccounting>,
+}
+
+/// One output file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileAccounting {
+    pub input: String,
+    pub output: String,
+    pub rows_in: u64,
+    pub rows_pseudonymized: u64,
+    pub rows_quarantined: u64,
+    pub bytes_in: u64,
+}
+
+/// One `datalab pseudonymize` invocation.
+pub struct Run<'s> {
+    spec: &'s CustodianSpec,
+    makers: Vec<Makers>,
+    key_version: u32,
+    lookup: Lookup,
+    quarantine: csv::Writer<tempfile::NamedTempFile>,
+    quarantine_path: PathBuf,
+    acc: Accounting,
+}
+
+/// The pseudonymizers of one output.
+struct Makers {
+    strong: Option<Pseudonymizer>,
+    weak: Option<Pseudonymizer>,
+}
+
+struct Lookup {
+    path: PathBuf,
+    writer: csv::Writer<tempfile::NamedTempFile>,
+    seen: HashSet<u128>,
+}
+
+impl<'s> Run<'s> {
+    /// Starts a run: the lookup and quarantine files are created next to their destinations
+    /// and appear there only when [`Run::finish`] succeeds.
+    pub fn new(
+        spec: &'s CustodianSpec,
+        key: &KeyRing,
+        lookup_path: &Path,
+        quarantine_path: &Path,
+    ) -> Result<Run<'s>, RunError> {
+        let makers = spec
+            .outputs
+            .iter()
+            .map(|o| match &o.action {
+                Action::Pseudonym {
+                    kind, fallback, ..
+                } => Makers {
+                    strong: Some(key.pseudonymizer(kind.name(), *kind == IdKind::NameBirth)),
+                    weak: fallback
+                        .map(|_| key.pseudonymizer(IdKind::NameBirth.name(), true)),
+                },
+                _ => Makers {
+                    strong: None,
+                    weak: None,
+                },
+            })
+            .collect();
+        let mut lookup = csv::Writer::from_writer(temp_beside(lookup_path)?);
+        lookup
+            .write_record(LOOKUP_HEADER)
+            .map_err(|e| RunError::io(lookup_path, &e))?;
+        let mut quarantine = csv::Writer::from_writer(temp_beside(quarantine_path)?);
+        quarantine
+            .write_record(["file", "line", "column", "rule", "reason", "value"])
+            .map_err(|e| RunError::io(quarantine_path, &e))?;
+        Ok(Run {
+            spec,
+            makers,
+            key_version: key.current_version(),
+            lookup: Lookup {
+                path: lookup_path.to_path_buf(),
+                writer: lookup,
+                seen: HashSet::new(),
+            },
+            quarantine,
+            quarantine_path: quarantine_path.to_path_buf(),
+            acc: Accounting::default(),
+        })
+    }
+
+    /// Starts the output file for one input; feed it rows, then [`FileRun::finish`].
+    pub fn file(&mut self, input: &str, bytes_in: u64, out: &Path) -> Result<FileRun<'_, 's>, RunError> {
+        let columns = self.spec.output_columns();
+        let mut fields: Vec<Field> = columns
+            .iter()
+            .map(|(n, t)| Field::new(n, arrow_type(*t), true))
+            .collect();
+        fields.push(Field::new(LINE_COLUMN, DataType::Int64, false));
+        let schema = Arc::new(Schema::new(fields));
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(BATCH_ROWS * 4))
+            .build();
+        let tmp = temp_beside(out)?;
+        let file = tmp.reopen().map_err(|e| RunError::io(out, &e))?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| {
+            RunError::Parquet {
+                path: out.to_path_buf(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(FileRun {
+            builders: columns.iter().map(|(_, t)| Builder::new(*t)).collect(),
+            lines: Int64Builder::with_capacity(BATCH_ROWS),
+            run: self,
+            schema,
+            writer,
+            tmp,
+            out: out.to_path_buf(),
+            acc: FileAccounting {
+                input: input.to_string(),
+                output: out.display().to_string(),
+                rows_in: 0,
+                rows_pseudonymized: 0,
+                rows_quarantined: 0,
+                bytes_in,
+            },
+            pending: Vec::new(),
+        })
+    }
+
+    /// Records raw columns the file has and the spec does not read.
+    pub fn header(&mut self, names: &[String]) {
+        let read = &self.spec.read.columns;
+        for n in names {
+            let n = n.trim().trim_start_matches('\u{feff}');
+            if n.is_empty() {
+                continue;
+            }
+            let named = read.iter().any(|c| c.from.eq_ignore_ascii_case(n))
+                || self.spec.dropped.iter().any(|d| d.eq_ignore_ascii_case(n));
+            if !named && !self.acc.unread_columns.iter().any(|u| u == n) {
+                self.acc.unread_columns.push(n.to_string());
+            }
+        }
+    }
+
+    /// Writes the lookup and the quarantine into place and returns the accounting.
+    pub fn finish(self) -> Result<Accounting, RunError> {
+        let Run {
+            lookup,
+            quarantine,
+            quarantine_path,
+            mut acc,
+            ..
+        } = self;
+        acc.lookup_entries = lookup.seen.len() as u64;
+        persist(lookup.writer, &lookup.path)?;
+        persist(quarantine, &quarantine_path)?;
+        Ok(acc)
+    }
+
+    /// The accounting so far.
+    pub fn accounting(&self) -> &Accounting {
+        &self.acc
+    }
+}
+
+fn persist(w: csv::Writer<tempfile::NamedTempFile>, dest: &Path) -> Result<(), RunError> {
+    let tmp = w.into_inner().map_err(|e| RunError::io(dest, &e))?;
+    tmp.as_file().sync_all().map_err(|e| RunError::io(dest, &e))?;
+    tmp.persist(dest).map_err(|e| RunError::io(dest, &e.error))?;
+    Ok(())
+}
+
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, RunError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| RunError::io(dir, &e))?;
+    tempfile::Builder::new()
+        .prefix(".datalab-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| RunError::io(dir, &e))
+}
+
+fn arrow_type(t: ColumnType) -> DataType {
+    match t {
+        ColumnType::Integer => DataType::Int64,
+        ColumnType::Date => DataType::Date32,
+        ColumnType::Boolean => DataType::Boolean,
+        _ => DataType::Utf8,
+    }
+}
+
+enum Builder {
+    Str(StringBuilder),
+    Int(Int64Builder),
+    Date(Date32Builder),
+    Bool(BooleanBuilder),
+}
+
+impl Builder {
+    fn new(t: ColumnType) -> Builder {
+        match arrow_type(t) {
+            DataType::Int64 => Builder::Int(Int64Builder::with_capacity(BATCH_ROWS)),
+            DataType::Date32 => Builder::Date(Date32Builder::with_capacity(BATCH_ROWS)),
+            DataType::Boolean => Builder::Bool(BooleanBuilder::with_capacity(BATCH_ROWS)),
+            _ => Builder::Str(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16)),
+        }
+    }
+
+    fn push(&mut self, v: &Value<'_>) {
+        match (self, v) {
+            (Builder::Str(b), Value::Str(s)) => b.append_value(s),
+            (Builder::Str(b), Value::Owned(s)) => b.append_value(s),
+            (Builder::Int(b), Value::Int(i)) => b.append_value(*i),
+            (Builder::Date(b), Value::Date(d)) => b.append_value(days(*d)),
+            (Builder::Bool(b), Value::Bool(x)) => b.append_value(*x),
+            (Builder::Str(b), _) => b.append_null(),
+            (Builder::Int(b), _) => b.append_null(),
+            (Builder::Date(b), _) => b.append_null(),
+            (Builder::Bool(b), _) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::Int(b) => Arc::new(b.finish()),
+            Builder::Date(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+fn days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+}
+
+/// One computed output value.
+enum Value<'a> {
+    Null,
+    Str(&'a str),
+    Owned(String),
+    Int(i64),
+    Date(NaiveDate),
+    Bool(bool),
+}
+
+/// A row that cannot be pseudonymized.
+struct Reject {
+    column: String,
+    rule: &'static str,
+    reason: String,
+    value: String,
+}
+
+/// Writing one output file.
+pub struct FileRun<'r, 's> {
+    run: &'r mut Run<'s>,
+    schema: Arc<Schema>,
+    builders: Vec<Builder>,
+    lines: Int64Builder,
+    writer: ArrowWriter<std::fs::File>,
+    tmp: tempfile::NamedTempFile,
+    out: PathBuf,
+    acc: FileAccounting,
+    /// Lookup entries of the current row: (pseudonym, kind, identifier).
+    pending: Vec<(String, String, String)>,
+}
+
+impl FileRun<'_, '_> {
+    /// The raw file's header (to report columns the spec does not read).
+    pub fn header(&mut self, names: &[String]) {
+        self.run.header(names);
+    }
+
+    /// One raw row: `cells` holds one value per raw column of the spec's `read` columns;
+    /// `problem` is set when the reader found the row malformed.
+    pub fn row(
+        &mut self,
+        line: u64,
+        cells: &[Option<&str>],
+        problem: Option<&str>,
+    ) -> Result<(), RunError> {
+        self.acc.rows_in += 1;
+        self.run.acc.rows_in += 1;
+        if let Some(p) = problem {
+            return self.reject(
+                line,
+                Reject {
+                    column: String::new(),
+                    rule: "row",
+                    reason: p.to_string(),
+                    value: String::new(),
+                },
+            );
+        }
+        self.pending.clear();
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(self.builders.len());
+        let spec = self.run.spec;
+        for (o, makers) in spec.outputs.iter().zip(&self.run.makers) {
+            let result = compute(
+                spec,
+                o,
+                makers,
+                cells,
+                &mut values,
+                &mut self.pending,
+                &mut self.run.acc,
+            );
+            if let Err(r) = result {
+                return self.reject(line, r);
+            }
+        }
+        for (b, v) in self.builders.iter_mut().zip(&values) {
+            b.push(v);
+        }
+        self.lines.append_value(line as i64);
+        for (p, kind, id) in self.pending.drain(..) {
+            let h = xxhash_rust::xxh3::xxh3_128(p.as_bytes());
+            if self.run.lookup.seen.insert(h) {
+                let v = self.run.key_version.to_string();
+                self.run
+                    .lookup
+                    .writer
+                    .write_record([p.as_str(), kind.as_str(), v.as_str(), id.as_str()])
+                    .map_err(|e| RunError::io(&self.run.lookup.path, &e))?;
+            }
+        }
+        self.acc.rows_pseudonymized += 1;
+        self.run.acc.rows_pseudonymized += 1;
+        if self.lines.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn reject(&mut self, line: u64, r: Reject) -> Result<(), RunError> {
+        self.acc.rows_quarantined += 1;
+        self.run.acc.rows_quarantined += 1;
+        *self
+            .run
+            .acc
+            .quarantine_rules
+            .entry(r.rule.to_string())
+            .or_default() += 1;
+        let line = line.to_string();
+        self.run
+            .quarantine
+            .write_record([
+                self.acc.input.as_str(),
+                line.as_str(),
+                r.column.as_str(),
+                r.rule,
+                r.reason.as_str(),
+                r.value.as_str(),
+            ])
+            .map_err(|e| RunError::io(&self.run.quarantine_path, &e))
+    }
+
+    fn flush(&mut self) -> Result<(), RunError> {
+        if self.lines.is_empty() {
+            return Ok(());
+        }
+        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        arrays.push(Arc::new(self.lines.finish()));
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| {
+            RunError::Parquet {
+                path: self.out.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        self.writer.write(&batch).map_err(|e| RunError::Parquet {
+            path: self.out.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Completes the output file and renames it into place.
+    pub fn finish(mut self) -> Result<FileAccounting, RunError> {
+        self.flush()?;
+        let out = self.out.clone();
+        self.writer.close().map_err(|e| RunError::Parquet {
+            path: out.clone(),
+            message: e.to_string(),
+        })?;
+        self.tmp
+            .as_file()
+            .sync_all()
+            .map_err(|e| RunError::io(&out, &e))?;
+        self.tmp
+            .persist(&out)
+            .map_err(|e| RunError::io(&out, &e.error))?;
+        self.run.acc.files.push(self.acc.clone());
+        Ok(self.acc)
+    }
+}
+
+/// Computes one output's values (pushing them onto `values`), or says why the row is rejected.
+fn compute<'c>(
+    spec: &CustodianSpec,
+    o: &crate::spec::Output,
+    makers: &Makers,
+    cells: &[Option<&'c str>],
+    values: &mut Vec<Value<'c>>,
+    pending: &mut Vec<(String, String, String)>,
+    acc: &mut Accounting,
+) -> Result<(), Reject> {
+    let cell = |read_index: usize| cells.get(read_index).copied().flatten();
+    let input = |i: usize| cell(o.inputs[i]);
+    let raw_name = |i: usize| spec.read.columns[o.inputs[i]].from.clone();
+    match &o.action {
+        Action::Keep => values.push(input(0).map_or(Value::Null, Value::Str)),
+        Action::Pseudonym {
+            kind,
+            derive,
+            fallback,
+        } => {
+            let strong = makers.strong.as_ref();
+            match kind {
+                IdKind::TaxCode => match input(0) {
+                    Some(raw) => {
+                        let tc = parse_tax_code(raw, &raw_name(0))?;
+                        let p = make(strong, tc.code());
+                        pending.push((p.clone(), kind.name().to_string(), tc.code().to_string()));
+                        *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
+                        values.push(Value::Owned(p));
+                        push_derived(spec, derive, Some(&tc), values);
+                    }
+                    None => {
+                        let weak = fallback.and_then(|f| {
+                            weak_identifier(spec, cell(f[0]), cell(f[1]), cell(f[2]), cell(f[3]))
+                        });
+                        match (weak, makers.weak.as_ref()) {
+                            (Some(id), Some(w)) => {
+                                let p = w.pseudonym(&id);
+                                pending.push((p.clone(), IdKind::NameBirth.name().into(), id));
+                                *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
+                                *acc.weak.entry(o.name.clone()).or_default() += 1;
+                                values.push(Value::Owned(p));
+                            }
+                            _ => values.push(Value::Null),
+                        }
+                        push_derived(spec, derive, None, values);
+                    }
+                },
+                IdKind::NameBirth => {
+                    match weak_identifier(spec, input(0), input(1), input(2), input(3)) {
+                        Some(id) => {
+                            let p = make(strong, &id);
+                            pending.push((p.clone(), kind.name().to_string(), id));
+                            *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
+                            *acc.weak.entry(o.name.clone()).or_default() += 1;
+                            values.push(Value::Owned(p));
+                        }
+                        None => values.push(Value::Null),
+                    }
+                }
+                IdKind::Plain(_) => match input(0).map(str::trim).filter(|s| !s.is_empty()) {
+                    Some(raw) => {
+                        let id = raw.to_uppercase();
+                        let p = make(strong, &id);
+                        pending.push((p.clone(), kind.name().to_string(), id));
+                        *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
+                        values.push(Value::Owned(p));
+                    }
+                    None => values.push(Value::Null),
+                },
+            }
+        }
+        Action::Derive { derive } => {
+            let tc = match input(0) {
+                Some(raw) => Some(parse_tax_code(raw, &raw_name(0))?),
+                None => None,
+            };
+            push_derived(spec, derive, tc.as_ref(), values);
+        }
+        Action::Generalize(target) => {
+            let Some(raw) = input(0).map(str::trim).filter(|s| !s.is_empty()) else {
+                values.push(Value::Null);
+                return Ok(());
+            };
+            let v = match target {
+                Target::Month | Target::Year => {
+                    let d = parse_date(raw, &spec.read.date_formats).ok_or_else(|| Reject {
+                        column: raw_name(0),
+                        rule: "date",
+                        reason: format!(
+                            "`{raw}` is not a date in {}",
+                            spec.read.date_formats.join(" or ")
+                        ),
+                        value: raw.to_string(),
+                    })?;
+                    if matches!(target, Target::Month) {
+                        Value::Date(to_month(d))
+                    } else {
+                        Value::Int(to_year(d) as i64)
+                    }
+                }
+                Target::AgeBand(bands) => {
+                    let age: u32 = raw.parse().map_err(|_| Reject {
+                        column: raw_name(0),
+                        rule: "age",
+                        reason: format!("`{raw}` is not an age in whole years"),
+                        value: raw.to_string(),
+                    })?;
+                    Value::Owned(bands.label(age).to_string())
+                }
+                Target::Zone(t) | Target::Postcode(t) => match t.locate(raw) {
+                    Ok(e) if matches!(target, Target::Zone(_)) => Value::Owned(e.zone.clone()),
+                    Ok(e) => e.postcode.clone().map_or(Value::Null, Value::Owned),
+                    Err(_) => {
+                        *acc.not_generalized.entry(o.name.clone()).or_default() += 1;
+                        Value::Null
+                    }
+                },
+                Target::PostcodeArea => match crate::generalize::postcode_area(raw) {
+                    Some(a) => Value::Owned(a),
+                    None => {
+                        *acc.not_generalized.entry(o.name.clone()).or_default() += 1;
+                        Value::Null
+                    }
+                },
+            };
+            values.push(v);
+        }
+    }
+    Ok(())
+}
+
+fn make(p: Option<&Pseudonymizer>, id: &str) -> String {
+    p.map(|p| p.pseudonym(id)).unwrap_or_default()
+}
+
+fn parse_tax_code(raw: &str, column: &str) -> Result<TaxCode, Reject> {
+    taxcode::parse(raw).map_err(|e| Reject {
+        column: column.to_string(),
+        rule: "tax_code",
+        reason: format!("invalid tax code: {e}"),
+        value: raw.to_string(),
+    })
+}
+
+fn push_derived(
+    spec: &CustodianSpec,
+    derive: &[(Derived, String)],
+    tc: Option<&TaxCode>,
+    values: &mut Vec<Value<'_>>,
+) {
+    for (d, _) in derive {
+        let Some(tc) = tc else {
+            values.push(Value::Null);
+            continue;
+        };
+        values.push(match d {
+            Derived::BirthYear => Value::Int(tc.birth_year(spec.reference_year) as i64),
+            Derived::BirthMonth => Value::Int(tc.birth_month() as i64),
+            Derived::Sex => Value::Owned(tc.sex().to_string()),
+            Derived::BirthPlaceCode => Value::Owned(tc.birth_place_code()),
+            Derived::BornInItaly => Value::Bool(tc.born_in_italy()),
+        });
+    }
+}
+
+fn weak_identifier(
+    spec: &CustodianSpec,
+    surname: Option<&str>,
+    first: Option<&str>,
+    birth: Option<&str>,
+    sex: Option<&str>,
+) -> Option<String> {
+    let date = parse_date(birth?.trim(), &spec.read.date_formats)?;
+    let sex = normalize::sex(sex?)?;
+    let (s, f) = (surname?.trim(), first?.trim());
+    if s.is_empty() || f.is_empty() {
+        return None;
+    }
+    Some(normalize::weak_identifier(s, f, date, sex))
+}
+
+/// Parses a date with the spec's formats, then ISO 8601 (an XLSX date cell arrives as ISO).
+pub fn parse_date(text: &str, formats: &[String]) -> Option<NaiveDate> {
+    formats
+        .iter()
+        .map(String::as_str)
+        .chain(["%Y-%m-%d"])
+        .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
+}
