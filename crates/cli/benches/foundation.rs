@@ -9,63 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-struct Run {
-    seconds: f64,
-    max_rss_mb: f64,
-    stdout: String,
-}
+mod common;
 
-/// Runs a command and measures its wall time and peak RSS (wait4's rusage).
-// The child is reaped by `libc::wait4` below, which std cannot see.
-#[allow(clippy::zombie_processes)]
-fn run(cmd: &mut Command) -> Run {
-    use std::os::unix::process::ExitStatusExt;
-    let started = Instant::now();
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = String::new();
-    if let Some(mut out) = child.stdout {
-        use std::io::Read;
-        out.read_to_string(&mut stdout).expect("read stdout");
-    }
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our child, status and usage are valid out-pointers.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4");
-    let st = std::process::ExitStatus::from_raw(status);
-    assert!(st.success(), "{cmd:?} failed: {st}");
-    Run {
-        seconds: started.elapsed().as_secs_f64(),
-        max_rss_mb: usage.ru_maxrss as f64 / 1024.0,
-        stdout,
-    }
-}
-
-fn datalab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_datalab"))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
+use common::{arg, datalab, median, run};
 
 /// The group-by of the figure: residents and mean age by zone and sex, every year.
-const GROUP_BY: &str = "SELECT ref_date, zone, sex, COUNT(*) AS n, AVG(year(ref_date) - year(birth_date)) AS mean_age FROM register GROUP BY ref_date, zone, sex ORDER BY ref_date, zone, sex";
+const GROUP_BY: &str = "SELECT ref_date, zone, sex, COUNT(*) AS n, AVG(year(ref_date) - year(birth_month)) AS mean_age FROM register GROUP BY ref_date, zone, sex ORDER BY ref_date, zone, sex";
 /// A heavier one, reported beside it: households (distinct ids) by zone.
-const DISTINCT: &str = "SELECT zone, COUNT(DISTINCT household_id) AS households FROM register GROUP BY zone ORDER BY zone";
+const DISTINCT: &str = "SELECT zone, COUNT(DISTINCT household_pid) AS households FROM register GROUP BY zone ORDER BY zone";
 
 fn main() {
     let dir = PathBuf::from(arg("--dir").unwrap_or_else(|| "target/bench".into()));

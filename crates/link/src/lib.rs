@@ -767,3 +767,33 @@ async fn run(
     row(&mut quality, "conflicting_birth_year", "*", None, None, with_by, by_conflicts)?;
     Ok(vec![records.close()?, households.close()?, quality.close()?])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strong_keys_of_one_row_are_one_person_named_by_the_strongest() {
+        let mut p = Persons::default();
+        // Row 1: register id (rank 1) seen before the tax-code pseudonym (rank 0).
+        let a = p.node("p1.register-a", 1);
+        let b = p.node("p1.taxcode-a", 0);
+        p.union(a, b);
+        // Row 2 of another year: the same register id, same person.
+        let c = p.node("p1.register-a", 1);
+        assert_eq!(c, a);
+        let other = p.node("p1.taxcode-b", 0);
+        let root = p.find(a);
+        assert_eq!(root, p.find(b));
+        assert_ne!(root, p.find(other));
+        assert_eq!(p.key[root as usize].1, "p1.taxcode-a");
+        assert_eq!(p.lookup("p1.register-a").map(|n| p.find(n)), Some(root));
+        assert_eq!(p.lookup("p1.unknown"), None);
+    }
+
+    #[test]
+    fn weak_pseudonyms_are_recognised_by_their_prefix() {
+        assert!(is_weak("w1.abc"));
+        assert!(!is_weak("p1.abc"));
+    }
+}

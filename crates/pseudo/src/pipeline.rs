@@ -656,3 +656,171 @@ pub fn parse_date(text: &str, formats: &[String]) -> Option<NaiveDate> {
         .chain(["%Y-%m-%d"])
         .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Date32Type, Int64Type};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    const SPEC: &str = "format_version = 1
+source = \"social_cases\"
+format = \"csv\"
+delimiter = \";\"
+date_formats = [\"%d/%m/%Y\"]
+reference_year = 2024
+
+[[columns]]
+from = \"CF\"
+action = \"pseudonym\"
+kind = \"tax_code\"
+name = \"person_pid\"
+derive = [\"birth_year\", \"sex\", \"born_in_italy\"]
+fallback = [\"COGNOME\", \"NOME\", \"NASCITA\", \"SESSO\"]
+
+[[columns]]
+from = [\"COGNOME\", \"NOME\", \"NASCITA\", \"SESSO\"]
+action = \"pseudonym\"
+kind = \"name_birth\"
+name = \"person_wpid\"
+
+[[columns]]
+from = \"NASCITA\"
+action = \"generalize\"
+to = \"month\"
+name = \"birth_month\"
+
+[[columns]]
+from = \"AREA\"
+action = \"keep\"
+name = \"area\"
+";
+
+    struct Out {
+        acc: Accounting,
+        batch: RecordBatch,
+        lookup: String,
+        quarantine: String,
+        key: KeyRing,
+    }
+
+    /// Rows are (CF, COGNOME, NOME, NASCITA, SESSO, AREA).
+    fn run(rows: &[[Option<&str>; 6]]) -> Out {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec_path = dir.path().join("spec.toml");
+        std::fs::write(&spec_path, SPEC).expect("spec");
+        let spec = CustodianSpec::load(&spec_path).expect("valid spec");
+        let raw: Vec<&str> = spec.read.columns.iter().map(|c| c.from.as_str()).collect();
+        assert_eq!(raw, ["CF", "COGNOME", "NOME", "NASCITA", "SESSO", "AREA"]);
+        let key = KeyRing::generate("test-lab", "city").expect("key");
+        let lookup = dir.path().join("lookup.csv");
+        let quarantine = dir.path().join("q.csv");
+        let out = dir.path().join("out.parquet");
+        let mut run = Run::new(&spec, &key, &lookup, &quarantine).expect("run");
+        let mut file = run.file("raw.csv", 0, &out).expect("file");
+        for (i, r) in rows.iter().enumerate() {
+            file.row(i as u64 + 2, r, None).expect("row");
+        }
+        file.finish().expect("finish");
+        let acc = run.finish().expect("accounting");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&out).expect("out"))
+            .expect("parquet")
+            .build()
+            .expect("reader");
+        let batches: Vec<RecordBatch> = reader.map(|b| b.expect("batch")).collect();
+        let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat");
+        Out {
+            acc,
+            batch,
+            lookup: std::fs::read_to_string(lookup).expect("lookup"),
+            quarantine: std::fs::read_to_string(quarantine).expect("quarantine"),
+            key,
+        }
+    }
+
+    fn col<'a>(b: &'a RecordBatch, name: &str) -> &'a ArrayRef {
+        b.column_by_name(name).expect(name)
+    }
+
+    #[test]
+    fn rows_are_pseudonymized_derived_generalized_or_quarantined() {
+        let out = run(&[
+            // A valid code (lower case, spaces): strong pseudonym, derived values.
+            [Some("rssmra85t10 a562s"), Some("Rossi"), Some("Mario"), Some("10/12/1985"), Some("M"), Some("anziani")],
+            // The same person again: one lookup entry.
+            [Some("RSSMRA85T10A562S"), Some("ROSSI"), Some("MARIO"), Some("10/12/1985"), Some("M"), Some("adulti")],
+            // Wrong check character: quarantined, never through.
+            [Some("RSSMRA85T10A562T"), Some("Rossi"), Some("Mario"), Some("10/12/1985"), Some("M"), Some("adulti")],
+            // No code: a weak pseudonym from name, birth date and sex.
+            [None, Some("D'Angelo"), Some("Anna"), Some("01/02/1990"), Some("F"), Some("famiglie")],
+            // An impossible date cannot be generalized: quarantined.
+            [None, Some("Bianchi"), Some("Luca"), Some("31/02/1990"), Some("M"), Some("minori")],
+        ]);
+        let a = &out.acc;
+        assert_eq!((a.rows_in, a.rows_pseudonymized, a.rows_quarantined), (5, 3, 2));
+        assert_eq!(a.quarantine_rules.get("tax_code"), Some(&1));
+        assert_eq!(a.quarantine_rules.get("date"), Some(&1));
+        assert_eq!(a.weak.get("person_pid"), Some(&1));
+
+        let b = &out.batch;
+        assert_eq!(b.num_rows(), 3);
+        let pid = col(b, "person_pid").as_string::<i32>();
+        let strong = out.key.pseudonymizer("tax_code", false).pseudonym("RSSMRA85T10A562S");
+        assert_eq!(pid.value(0), strong);
+        assert_eq!(pid.value(1), strong);
+        let weak = out
+            .key
+            .pseudonymizer("name_birth", true)
+            .pseudonym("DANGELO|ANNA|1990-02-01|F");
+        assert_eq!(pid.value(2), weak);
+        assert!(weak.starts_with("w1."));
+        // The composite weak column gives the same weak pseudonym: records link.
+        assert_eq!(col(b, "person_wpid").as_string::<i32>().value(2), weak);
+        let by = col(b, "birth_year").as_primitive::<Int64Type>();
+        assert_eq!(by.value(0), 1985);
+        assert!(by.is_null(2));
+        assert_eq!(col(b, "sex").as_string::<i32>().value(0), "M");
+        assert!(col(b, "born_in_italy").as_boolean().value(0));
+        let month = col(b, "birth_month").as_primitive::<Date32Type>().value(2);
+        let first = NaiveDate::from_ymd_opt(1990, 2, 1).expect("date");
+        assert_eq!(month, days(first));
+        assert_eq!(col(b, "area").as_string::<i32>().value(2), "famiglie");
+        let lines = col(b, LINE_COLUMN).as_primitive::<Int64Type>();
+        assert_eq!((lines.value(0), lines.value(2)), (2, 5));
+
+        // Lookup: strong code once, weak identifiers, no duplicates.
+        let lookup: Vec<&str> = out.lookup.lines().collect();
+        assert_eq!(lookup[0], "pseudonym,kind,key_version,identifier");
+        assert_eq!(
+            lookup.iter().filter(|l| l.ends_with(",RSSMRA85T10A562S")).count(),
+            1,
+            "{lookup:?}"
+        );
+        assert!(lookup.contains(&format!("{weak},name_birth,1,DANGELO|ANNA|1990-02-01|F").as_str()));
+        assert_eq!(a.lookup_entries as usize, lookup.len() - 1);
+
+        // Quarantine: file, line, raw column, rule and the reason.
+        assert!(out.quarantine.contains("raw.csv,4,CF,tax_code,"), "{}", out.quarantine);
+        assert!(out.quarantine.contains("check character"), "{}", out.quarantine);
+        assert!(out.quarantine.contains("raw.csv,6,NASCITA,date,"), "{}", out.quarantine);
+    }
+
+    #[test]
+    fn a_malformed_row_is_quarantined_with_the_readers_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec_path = dir.path().join("spec.toml");
+        std::fs::write(&spec_path, SPEC).expect("spec");
+        let spec = CustodianSpec::load(&spec_path).expect("spec");
+        let key = KeyRing::generate("lab", "city").expect("key");
+        let mut run = Run::new(&spec, &key, &dir.path().join("l.csv"), &dir.path().join("q.csv"))
+            .expect("run");
+        let mut f = run.file("raw.csv", 0, &dir.path().join("o.parquet")).expect("file");
+        f.row(7, &[None; 6], Some("expected 6 fields, found 9")).expect("row");
+        f.finish().expect("finish");
+        let acc = run.finish().expect("acc");
+        assert_eq!((acc.rows_in, acc.rows_quarantined), (1, 1));
+        let q = std::fs::read_to_string(dir.path().join("q.csv")).expect("q");
+        assert!(q.contains("raw.csv,7,,row,\"expected 6 fields, found 9\""), "{q}");
+    }
+}

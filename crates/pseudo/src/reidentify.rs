@@ -382,3 +382,116 @@ pub fn file_sha256(path: &Path) -> Result<String, ReidentifyError> {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, KeyRing, PathBuf, String, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = KeyRing::generate("lab-a", "city").expect("key");
+        let strong = key.pseudonymizer("tax_code", false).pseudonym("RSSMRA85T10A562S");
+        let weak = key.pseudonymizer("name_birth", true).pseudonym("BIANCHI|ANNA|1990-02-01|F");
+        let lookup = dir.path().join("lookup.csv");
+        std::fs::write(
+            &lookup,
+            format!(
+                "pseudonym,kind,key_version,identifier\n{strong},tax_code,1,RSSMRA85T10A562S\n{weak},name_birth,1,BIANCHI|ANNA|1990-02-01|F\n"
+            ),
+        )
+        .expect("lookup");
+        (dir, key, lookup, strong, weak)
+    }
+
+    fn list(dir: &Path, purpose: &str, pseudonyms: &[&str]) -> PathBuf {
+        let l = OutreachList {
+            purpose: purpose.into(),
+            requested_by: "Ufficio di piano".into(),
+            lab: "lab-a".into(),
+            created_at: "2026-11-22T10:00:00Z".into(),
+            pseudonyms: pseudonyms.iter().map(|s| s.to_string()).collect(),
+        };
+        let p = dir.join("list.csv");
+        std::fs::write(&p, l.to_text()).expect("list");
+        p
+    }
+
+    #[test]
+    fn pseudonyms_come_back_as_people_and_unknown_ones_are_counted() {
+        let (dir, key, lookup, strong, weak) = setup();
+        let other = KeyRing::generate("lab-a", "city")
+            .expect("key")
+            .pseudonymizer("tax_code", false)
+            .pseudonym("VRDGPP70A01F257X");
+        let p = list(dir.path(), "Contatto per assegno di inclusione non richiesto", &[&strong, &weak, &other]);
+        let l = OutreachList::read(&p).expect("list");
+        let out = reidentify(&key, &l, &[lookup]).expect("reidentify");
+        assert_eq!((out.requested, out.found, out.not_found), (3, 2, 1));
+        assert_eq!(out.people[0].identifier, "RSSMRA85T10A562S");
+        assert_eq!(out.people[1].kind, "name_birth");
+        let csv_out = dir.path().join("outreach.csv");
+        write_outreach(&csv_out, &out).expect("write");
+        let text = std::fs::read_to_string(&csv_out).expect("read");
+        assert!(text.contains(",tax_code,RSSMRA85T10A562S,"), "{text}");
+        assert!(text.contains(",name_birth,,BIANCHI,ANNA,1990-02-01,F,"), "{text}");
+    }
+
+    #[test]
+    fn a_list_without_purpose_or_with_identifiers_is_refused() {
+        let (dir, _key, _lookup, strong, _) = setup();
+        let p = list(dir.path(), "", &[&strong]);
+        let e = OutreachList::read(&p).expect_err("no purpose").to_string();
+        assert!(e.contains("declares no purpose"), "{e}");
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "# purpose: contattare le famiglie in difficoltà\npseudonym\nRSSMRA85T10A562S\n").expect("w");
+        let e = OutreachList::read(&bad).expect_err("identifier").to_string();
+        assert!(e.contains("is not a pseudonym"), "{e}");
+    }
+
+    #[test]
+    fn a_lookup_from_another_key_or_altered_is_refused() {
+        let (dir, _key, lookup, strong, _) = setup();
+        let other_key = KeyRing::generate("lab-a", "city").expect("key");
+        let p = list(dir.path(), "Contatto per assegno di inclusione non richiesto", &[&strong]);
+        let l = OutreachList::read(&p).expect("list");
+        let e = reidentify(&other_key, &l, &[lookup]).expect_err("other key").to_string();
+        assert!(e.contains("does not match the key"), "{e}");
+        let wrong_lab = KeyRing::generate("lab-b", "city").expect("key");
+        let e = reidentify(&wrong_lab, &l, &[]).expect_err("other lab").to_string();
+        assert!(e.contains("belongs to lab `lab-b`"), "{e}");
+    }
+
+    #[test]
+    fn the_audit_chain_detects_an_edit_or_a_deletion() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("audit.jsonl");
+        for i in 0..3 {
+            append_audit(
+                &log,
+                AuditEntry {
+                    at: format!("2026-11-22T10:0{i}:00Z"),
+                    operator: "clerk".into(),
+                    key_id: "k".into(),
+                    lab: "lab-a".into(),
+                    purpose: "outreach".into(),
+                    requested_by: "office".into(),
+                    list: "list.csv".into(),
+                    list_sha256: "00".into(),
+                    requested: i,
+                    found: i,
+                    output: "out.csv".into(),
+                    prev: String::new(),
+                },
+            )
+            .expect("append");
+        }
+        assert_eq!(verify_audit(&log).expect("intact"), 3);
+        let text = std::fs::read_to_string(&log).expect("log");
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(&log, format!("{}\n{}\n", lines[0], lines[2])).expect("delete");
+        let e = verify_audit(&log).expect_err("deleted").to_string();
+        assert!(e.contains("line 2"), "{e}");
+        std::fs::write(&log, text.replace("\"requested\":1", "\"requested\":9")).expect("edit");
+        assert!(verify_audit(&log).is_err());
+    }
+}

@@ -676,3 +676,123 @@ fn current_year() -> i32 {
     use chrono::Datelike;
     chrono::Local::now().year()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<CustodianSpec, SpecError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("register.toml");
+        std::fs::write(&p, text).expect("write");
+        CustodianSpec::load(&p)
+    }
+
+    const HEAD: &str = "format_version = 1\nsource = \"register\"\nformat = \"csv\"\ndelimiter = \";\"\ndate_formats = [\"%d/%m/%Y\"]\nreference_year = 2024\n";
+
+    #[test]
+    fn a_full_spec_reads_each_raw_column_once() {
+        let s = load(&format!(
+            "{HEAD}
+[[columns]]
+from = \"CF\"
+action = \"pseudonym\"
+kind = \"tax_code\"
+name = \"person_pid\"
+derive = [\"birth_year\", \"sex\"]
+fallback = [\"COGNOME\", \"NOME\", \"NASCITA\", \"SESSO\"]
+
+[[columns]]
+from = [\"COGNOME\", \"NOME\", \"NASCITA\", \"SESSO\"]
+action = \"pseudonym\"
+kind = \"name_birth\"
+name = \"person_wpid\"
+
+[[columns]]
+from = \"NASCITA\"
+action = \"generalize\"
+to = \"month\"
+name = \"birth_month\"
+
+[[columns]]
+from = \"ETA\"
+action = \"generalize\"
+to = \"age_band\"
+bands = [0, 18, 65]
+
+[[columns]]
+from = \"ZONA\"
+action = \"keep\"
+
+[[columns]]
+from = \"NOTE\"
+action = \"drop\"
+"
+        ))
+        .expect("valid");
+        let raw: Vec<&str> = s.read.columns.iter().map(|c| c.from.as_str()).collect();
+        assert_eq!(raw, ["CF", "COGNOME", "NOME", "NASCITA", "SESSO", "ETA", "ZONA"]);
+        let out: Vec<String> = s.output_columns().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            out,
+            ["person_pid", "birth_year", "sex", "person_wpid", "birth_month", "eta", "zona"]
+        );
+        assert_eq!(s.dropped, ["NOTE"]);
+        assert_eq!(s.reference_year, 2024);
+        assert_eq!(s.read.delimiter, b';');
+    }
+
+    #[test]
+    fn mistakes_are_located_and_all_reported() {
+        let err = load(&format!(
+            "{HEAD}
+[[columns]]
+from = \"CF\"
+action = \"pseudonymise\"
+
+[[columns]]
+from = \"ID\"
+action = \"pseudonym\"
+kind = \"household\"
+derive = [\"sex\"]
+
+[[columns]]
+from = \"A\"
+action = \"keep\"
+name = \"x\"
+
+[[columns]]
+from = \"B\"
+action = \"keep\"
+name = \"x\"
+"
+        ))
+        .expect_err("invalid")
+        .to_string();
+        assert!(err.contains("register.toml:10:"), "{err}");
+        assert!(err.contains("unknown action `pseudonymise`"), "{err}");
+        assert!(err.contains("columns[1].derive"), "{err}");
+        assert!(err.contains("values can be derived only from a tax code"), "{err}");
+        assert!(err.contains("output column `x` is written 2 times"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_generalizations_are_refused() {
+        let err = load(&format!("{HEAD}colour = 1\n[[columns]]\nfrom = \"A\"\naction = \"keep\"\n"))
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("colour"), "{err}");
+        let err = load(&format!(
+            "{HEAD}[[columns]]\nfrom = \"A\"\naction = \"generalize\"\nto = \"decade\"\n"
+        ))
+        .expect_err("bad target")
+        .to_string();
+        assert!(err.contains("cannot generalize to `decade`"), "{err}");
+        let err = load(&format!(
+            "{HEAD}[[columns]]\nfrom = \"A\"\naction = \"generalize\"\nto = \"zone\"\n"
+        ))
+        .expect_err("no street table")
+        .to_string();
+        assert!(err.contains("needs the street table"), "{err}");
+    }
+}

@@ -59,18 +59,33 @@ pub fn build(
     let bars = crate::progress::BuildBars::new(quiet);
     let report = ingest::build(project, &opts, &bars)?;
     if !quiet {
-        let (i, l, q) = report.sources.iter().fold((0, 0, 0), |(i, l, q), s| {
+        let sources: Vec<&ingest::SourceReport> =
+            report.sources.iter().filter(|s| !s.derived).collect();
+        let derived: Vec<&ingest::SourceReport> =
+            report.sources.iter().filter(|s| s.derived).collect();
+        let (i, l, q) = sources.iter().fold((0, 0, 0), |(i, l, q), s| {
             (i + s.rows_in, l + s.rows_loaded, q + s.rows_quarantined)
         });
-        let built = report
-            .sources
+        let built = sources
             .iter()
             .filter(|s| s.action == ingest::Action::Built)
             .count();
+        let links = if derived.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; link tables {}",
+                if derived.iter().any(|s| s.action == ingest::Action::Built) {
+                    "recomputed"
+                } else {
+                    "unchanged"
+                }
+            )
+        };
         eprintln!(
-            "{} source{}, {} built: {} rows in = {} loaded + {} quarantined ({:.2}s){}",
-            report.sources.len(),
-            if report.sources.len() == 1 { "" } else { "s" },
+            "{} source{}, {} built: {} rows in = {} loaded + {} quarantined{links} ({:.2}s){}",
+            sources.len(),
+            if sources.len() == 1 { "" } else { "s" },
             built,
             crate::fmt::int(i),
             crate::fmt::int(l),

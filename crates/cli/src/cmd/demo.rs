@@ -89,7 +89,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             "  {:<16} {:>12} {:>12} {:>12}",
             "source", "rows in", "loaded", "quarantined"
         );
-        for s in &report.sources {
+        for s in report.sources.iter().filter(|s| !s.derived) {
             eprintln!(
                 "  {:<16} {:>12} {:>12} {:>12}",
                 s.source,

@@ -131,9 +131,6 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         entries.sort();
         for e in entries {
             let name = e.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            if name.starts_with('.') {
-                continue;
-            }
             if e.is_dir() || format_of(&e).is_some() {
                 collect(&e, out)?;
             }

@@ -17,7 +17,7 @@ fn check_config(datalab_toml: Option<&str>, sources: &[(&str, &str)], expect: &[
     project(
         dir.path(),
         sources,
-        &[("data/t.csv", b"id,name,born\n1,Anna,2001-02-03\n")],
+        &[("data/t.csv", b"id,area,born\n1,Nord,2001-02-03\n")],
     );
     if let Some(text) = datalab_toml {
         std::fs::write(dir.path().join("datalab.toml"), text).expect("write datalab.toml");
@@ -49,7 +49,7 @@ fn check_fails(dir: &Path, command: &[&str], expect: &[&str]) {
 /// A valid spec of source `t`, to be broken one line at a time. Line numbers:
 /// 1 format_version, 2 files, 3 format, 4 date_formats, 5 unique, 6 period, 7 blank,
 /// 8 [[columns]], 9 name = "id", 10 type, 11 required, 12 blank, 13 [[columns]],
-/// 14 name = "name", 15 type, 16 blank, 17 [[columns]], 18 name = "born", 19 type.
+/// 14 name = "area", 15 type, 16 blank, 17 [[columns]], 18 name = "born", 19 type.
 const T: &str = r#"format_version = 1
 files = ["data/t.csv"]
 format = "csv"
@@ -63,7 +63,7 @@ type = "integer"
 required = true
 
 [[columns]]
-name = "name"
+name = "area"
 type = "string"
 
 [[columns]]
@@ -84,12 +84,12 @@ fn the_base_spec_builds() {
     project(
         dir.path(),
         &[("t", T)],
-        &[("data/t.csv", b"id,name,born\n1,Anna,2001-02-03\n")],
+        &[("data/t.csv", b"id,area,born\n1,Nord,2001-02-03\n")],
     );
     ok(&["build", "--project", s(dir.path()), "--quiet"]);
     assert_eq!(
-        query(dir.path(), "SELECT id, name, born FROM t"),
-        [["1", "Anna", "2001-02-03"]]
+        query(dir.path(), "SELECT id, area, born FROM t"),
+        [["1", "Nord", "2001-02-03"]]
     );
 }
 
@@ -372,7 +372,7 @@ fn config_mistakes_fail_status_and_query_too() {
     project(
         dir.path(),
         &[("t", &t_with(4, "delimter = \";\""))],
-        &[("data/t.csv", b"id,name,born\n")],
+        &[("data/t.csv", b"id,area,born\n")],
     );
     let commands: [&[&str]; 2] = [&["status"], &["query", "SELECT 1"]];
     for command in commands {

@@ -83,8 +83,8 @@ type = "integer"
 required = true
 
 [[columns]]
-name = "name"
-from = "NOME"
+name = "label"
+from = "SERVIZIO"
 type = "string"
 required = true
 
@@ -119,13 +119,13 @@ type = "string"
 codelist = "codes/zones.csv"
 
 [[columns]]
-name = "tax_code"
-from = "CF"
+name = "case_code"
+from = "PRATICA"
 type = "string"
 regex = "^[A-Z]{6}[0-9]{2}$"
 "#;
 
-const PEOPLE_HEADER: &str = "ID;NOME;SESSO;DATA_NASCITA;FIGLI;ISEE;ZONA;CF\n";
+const PEOPLE_HEADER: &str = "ID;SERVIZIO;SESSO;DATA_NASCITA;FIGLI;ISEE;ZONA;PRATICA\n";
 const ZONES: &[u8] = b"code,name\nZ01,Centro\nZ02,Nord\n";
 
 /// Builds `rows` (after [`PEOPLE_HEADER`], one record per line, so the header is line 1) as
@@ -259,7 +259,7 @@ fn xlsx_with_title(rows: &[Application<'_>]) -> Vec<u8> {
     let ws = wb.add_worksheet();
     ws.write_string(0, 0, "Comune di Esempio - Domande di contributo 2023")
         .expect("title");
-    for (c, h) in ["ID", "NOME", "DATA_DOMANDA", "IMPORTO"].iter().enumerate() {
+    for (c, h) in ["ID", "SERVIZIO", "DATA_DOMANDA", "IMPORTO"].iter().enumerate() {
         ws.write_string(3, c as u16, *h).expect("header");
     }
     for (i, (id, name, (y, m, d), amount)) in rows.iter().enumerate() {
@@ -282,8 +282,8 @@ from = "ID"
 type = "integer"
 
 [[columns]]
-name = "name"
-from = "NOME"
+name = "label"
+from = "SERVIZIO"
 type = "string"
 
 [[columns]]
@@ -304,7 +304,7 @@ name = "id"
 type = "integer"
 
 [[columns]]
-name = "name"
+name = "label"
 type = "string"
 
 [[columns]]
@@ -312,7 +312,7 @@ name = "amount"
 type = "float"
 "#;
 
-const SIMPLE_CSV: &[u8] = b"id,name,amount\n1,Anna,10.5\n2,Bruno,20\n";
+const SIMPLE_CSV: &[u8] = b"id,label,amount\n1,Anna,10.5\n2,Bruno,20\n";
 
 // ---------------------------------------------------------------------------------------------
 // Files that load
@@ -391,7 +391,7 @@ type = "date"
 
 #[test]
 fn windows_1252_bytes_are_decoded() {
-    let bytes = windows_1252("id;nome;comune\n1;Niccolò;Forlì\n2;Zoë;Città di Castello\n");
+    let bytes = windows_1252("id;etichetta;comune\n1;Niccolò;Forlì\n2;Zoë;Città di Castello\n");
     assert!(
         bytes.contains(&0xF2),
         "ò is the single byte 0xF2 in Windows-1252"
@@ -409,8 +409,8 @@ name = "id"
 type = "integer"
 
 [[columns]]
-name = "name"
-from = "nome"
+name = "label"
+from = "etichetta"
 type = "string"
 
 [[columns]]
@@ -420,7 +420,7 @@ type = "string"
 "#,
         ),
         &[("data/t.csv", &bytes)],
-        "SELECT id, name, town, length(name) FROM t ORDER BY id",
+        "SELECT id, label, town, length(label) FROM t ORDER BY id",
         &[
             &["1", "Niccolò", "Forlì", "7"],
             &["2", "Zoë", "Città di Castello", "3"],
@@ -434,16 +434,16 @@ fn utf8_bom_does_not_stick_to_the_first_header() {
         &spec("t.csv", "csv", SIMPLE),
         &[(
             "data/t.csv",
-            b"\xEF\xBB\xBFid,name,amount\n1,Anna,10.5\n2,Bruno,20\n",
+            b"\xEF\xBB\xBFid,label,amount\n1,Anna,10.5\n2,Bruno,20\n",
         )],
-        "SELECT id, name, amount FROM t ORDER BY id",
+        "SELECT id, label, amount FROM t ORDER BY id",
         &[&["1", "Anna", "10.5"], &["2", "Bruno", "20.0"]],
     );
 }
 
 #[test]
 fn quoted_fields_with_newlines_and_doubled_quotes_load_and_keep_physical_lines() {
-    let csv = b"id,name,note\n\
+    let csv = b"id,label,note\n\
                 1,Anna,\"first line\nsecond line\"\n\
                 2,\"Bruno \"\"il Rosso\"\"\",plain\n\
                 3,Carla,\"a\n\nb\"\n\
@@ -458,7 +458,7 @@ name = "id"
 type = "integer"
 
 [[columns]]
-name = "name"
+name = "label"
 type = "string"
 
 [[columns]]
@@ -467,7 +467,7 @@ type = "string"
 "#,
         ),
         &[("data/t.csv", csv)],
-        "SELECT id, name, note, _line FROM t ORDER BY id",
+        "SELECT id, label, note, _line FROM t ORDER BY id",
         &[
             &["1", "Anna", "first line\nsecond line", "2"],
             &["2", "Bruno \"il Rosso\"", "plain", "4"],
@@ -486,7 +486,7 @@ fn xlsx_with_a_title_block_and_excel_dates() {
     check_loads(
         &spec("t.xlsx", "xlsx", XLSX_SPEC),
         &[("data/t.xlsx", &xlsx)],
-        "SELECT id, name, submitted_on, amount, _line FROM t ORDER BY id",
+        "SELECT id, label, submitted_on, amount, _line FROM t ORDER BY id",
         &[
             &["1", "Anna", "2023-03-15", "1234.5", "5"],
             &["2", "Bruno", "2023-12-31", "80.0", "6"],
@@ -496,10 +496,10 @@ fn xlsx_with_a_title_block_and_excel_dates() {
 
 #[test]
 fn json_lines() {
-    let jsonl = br#"{"ID": 1, "nome": "Anna", "importo": 10.5, "data": "2023-01-31", "attivo": true}
-{"ID": 2, "nome": "Bruno", "importo": 7, "data": "2023-02-01", "attivo": false, "extra": "not loaded"}
+    let jsonl = br#"{"ID": 1, "etichetta": "Anna", "importo": 10.5, "data": "2023-01-31", "attivo": true}
+{"ID": 2, "etichetta": "Bruno", "importo": 7, "data": "2023-02-01", "attivo": false, "extra": "not loaded"}
 
-{"ID": 3, "nome": null, "importo": "3.25", "data": "2023-03-01"}
+{"ID": 3, "etichetta": null, "importo": "3.25", "data": "2023-03-01"}
 "#;
     check_loads(
         &spec(
@@ -512,8 +512,8 @@ from = "ID"
 type = "integer"
 
 [[columns]]
-name = "name"
-from = "nome"
+name = "label"
+from = "etichetta"
 type = "string"
 
 [[columns]]
@@ -533,7 +533,7 @@ type = "boolean"
 "#,
         ),
         &[("data/t.jsonl", jsonl)],
-        "SELECT id, name, amount, day, active, _line FROM t ORDER BY id",
+        "SELECT id, label, amount, day, active, _line FROM t ORDER BY id",
         &[
             &["1", "Anna", "10.5", "2023-01-31", "true", "1"],
             &["2", "Bruno", "7.0", "2023-02-01", "false", "2"],
@@ -550,7 +550,7 @@ fn parquet() {
     let batch = RecordBatch::try_from_iter([
         ("ID", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef),
         (
-            "NOME",
+            "SERVIZIO",
             Arc::new(StringArray::from(vec![Some("Anna"), None, Some("Carla")])) as ArrayRef,
         ),
         (
@@ -584,8 +584,8 @@ from = "ID"
 type = "integer"
 
 [[columns]]
-name = "name"
-from = "NOME"
+name = "label"
+from = "SERVIZIO"
 type = "string"
 
 [[columns]]
@@ -600,7 +600,7 @@ type = "date"
 "#,
         ),
         &[("data/t.parquet", &bytes)],
-        "SELECT id, name, amount, day, _line FROM t ORDER BY id",
+        "SELECT id, label, amount, day, _line FROM t ORDER BY id",
         &[
             &["1", "Anna", "10.5", "2023-03-15", "1"],
             &["2", "", "0.25", "2000-01-01", "2"],
@@ -704,11 +704,11 @@ fn regex_miss() {
         &[
             (
                 3,
-                "tax_code",
+                "case_code",
                 "regex",
                 "`bcibce01` does not match ^[A-Z]{6}[0-9]{2}$",
             ),
-            (4, "tax_code", "regex", "`CRICRO012` does not match"),
+            (4, "case_code", "regex", "`CRICRO012` does not match"),
         ],
     );
 }
@@ -721,8 +721,8 @@ fn missing_required_value() {
             "{GOOD}2;;F;01/02/2001;0;0;Z01;BCIBCE01\n3;  ;F;01/02/2001;0;0;Z01;BCIBCE01\n4;Dina;;;;;;\n"
         ),
         &[
-            (3, "name", "required", "missing required value"),
-            (4, "name", "required", "missing required value"),
+            (3, "label", "required", "missing required value"),
+            (4, "label", "required", "missing required value"),
         ],
     );
 }
@@ -752,7 +752,7 @@ fn duplicate_unique_key_keeps_the_first_row() {
         ],
     );
     assert_eq!(
-        query(dir.path(), "SELECT id, name, _line FROM t ORDER BY id"),
+        query(dir.path(), "SELECT id, label, _line FROM t ORDER BY id"),
         [["1", "Anna", "2"], ["2", "Bice", "3"]]
     );
 }
@@ -791,9 +791,9 @@ fn a_row_with_several_problems_lists_them_all() {
         &format!("{GOOD}2;;X;30/02/2001;0;0;Z01;BCIBCE01\n"),
         &[(
             3,
-            "name",
+            "label",
             "required",
-            "name: missing required value; sex: `X` is not one of: M, F; birth_date: `30/02/2001` is not a valid date",
+            "label: missing required value; sex: `X` is not one of: M, F; birth_date: `30/02/2001` is not a valid date",
         )],
     );
 }
@@ -862,18 +862,18 @@ name = "id"
 type = "integer"
 
 [[columns]]
-name = "name"
+name = "label"
 type = "string"
 "#;
 
 #[test]
 fn declared_utf8_but_windows_1252() {
-    let bad = windows_1252("id,name\n1,Anna\n2,Niccolò\n");
+    let bad = windows_1252("id,label\n1,Anna\n2,Niccolò\n");
     let byte = offset(&bad, b"2,Nicc");
     check_rejects(
         &spec("t.csv", "csv", NAMES),
         "data/t.csv",
-        b"id,name\n1,Anna\n",
+        b"id,label\n1,Anna\n",
         Some(&bad),
         &[
             &format!(
@@ -893,8 +893,8 @@ fn declared_windows_1252_but_utf8() {
             &format!("encoding = \"windows-1252\"\n{NAMES}"),
         ),
         "data/t.csv",
-        &windows_1252("id,name\n1,Niccolò\n"),
-        Some("id,name\n1,Anna\n2,Niccolò\n3,Forlì\n".as_bytes()),
+        &windows_1252("id,label\n1,Niccolò\n"),
+        Some("id,label\n1,Anna\n2,Niccolò\n3,Forlì\n".as_bytes()),
         &[
             "data/t.csv:3: the spec declares windows-1252 but the text is UTF-8 (e.g. `ò`",
             "hint: set encoding = \"utf-8\" in sources/t.toml",
@@ -904,11 +904,11 @@ fn declared_windows_1252_but_utf8() {
 
 #[test]
 fn csv_truncated_inside_a_quoted_field() {
-    let bad: &[u8] = b"id,name\n1,Anna\n2,\"Bruno\nRossi\"\n3,\"Carla, who was cut off in the mid";
+    let bad: &[u8] = b"id,label\n1,Anna\n2,\"Bruno\nRossi\"\n3,\"Carla, who was cut off in the mid";
     check_rejects(
         &spec("t.csv", "csv", NAMES),
         "data/t.csv",
-        b"id,name\n1,Anna\n",
+        b"id,label\n1,Anna\n",
         Some(bad),
         &[
             &format!(
@@ -923,7 +923,7 @@ fn csv_truncated_inside_a_quoted_field() {
 
 #[test]
 fn csv_whose_last_record_is_cut_short() {
-    let bad: &[u8] = b"id,name,amount\n1,Anna,10.5\n2,Bru";
+    let bad: &[u8] = b"id,label,amount\n1,Anna,10.5\n2,Bru";
     check_rejects(
         &spec("t.csv", "csv", SIMPLE),
         "data/t.csv",
@@ -946,7 +946,7 @@ fn csv_declared_as_xlsx() {
         &spec("t.xlsx", "xlsx", XLSX_SPEC),
         "data/t.xlsx",
         &good,
-        Some(b"ID,NOME,DATA_DOMANDA,IMPORTO\n1,Anna,2023-03-15,1\n"),
+        Some(b"ID,SERVIZIO,DATA_DOMANDA,IMPORTO\n1,Anna,2023-03-15,1\n"),
         &[
             "data/t.xlsx: byte 0: not a xlsx file: it looks like text",
             "hint: set format = \"csv\" in sources/t.toml",
@@ -1042,8 +1042,8 @@ fn utf8_bom_but_declared_windows_1252() {
             &format!("encoding = \"windows-1252\"\n{NAMES}"),
         ),
         "data/t.csv",
-        b"id,name\n1,Anna\n",
-        Some(b"\xEF\xBB\xBFid,name\n1,Anna\n2,Bruno\n"),
+        b"id,label\n1,Anna\n",
+        Some(b"\xEF\xBB\xBFid,label\n1,Anna\n2,Bruno\n"),
         &[
             "data/t.csv:1 (byte 0): the file starts with a UTF-8 byte-order mark but the spec declares windows-1252",
             "hint: set encoding = \"utf-8\" in sources/t.toml",
@@ -1061,7 +1061,7 @@ name = "id"
 type = "integer"
 
 [[columns]]
-name = "name"
+name = "label"
 type = "string"
 
 [[columns]]
@@ -1076,9 +1076,9 @@ fn crlf_line_endings_keep_physical_lines() {
         &spec("t.csv", "csv", ID_NAME_NOTE),
         &[(
             "data/t.csv",
-            b"id,name,note\r\n1,Anna,a\r\n2,Bruno,\"two\r\nlines\"\r\n3,Carla,\"say \"\"hi\"\"\"\r\n4,Dario,d\r\n",
+            b"id,label,note\r\n1,Anna,a\r\n2,Bruno,\"two\r\nlines\"\r\n3,Carla,\"say \"\"hi\"\"\"\r\n4,Dario,d\r\n",
         )],
-        "SELECT id, name, note, _line FROM t ORDER BY id",
+        "SELECT id, label, note, _line FROM t ORDER BY id",
         &[
             &["1", "Anna", "a", "2"],
             &["2", "Bruno", "two\r\nlines", "3"],
@@ -1108,7 +1108,7 @@ fn blank_lines_keep_physical_lines() {
         &spec("t.csv", "csv", ID_NAME_NOTE),
         &[(
             "data/t.csv",
-            b"id,name,note\n\n1,Anna,a\n\n\n2,Bruno,b\r\n\r\n3,Carla,c\n",
+            b"id,label,note\n\n1,Anna,a\n\n\n2,Bruno,b\r\n\r\n3,Carla,c\n",
         )],
         "SELECT id, _line FROM t ORDER BY id",
         &[&["1", "3"], &["2", "6"], &["3", "8"]],
@@ -1121,9 +1121,9 @@ fn header_row_in_a_crlf_file_after_a_title_block() {
         &spec("t.csv", "csv", &format!("header_row = 4\n{ID_NAME_NOTE}")),
         &[(
             "data/t.csv",
-            b"Comune di Esempio - estrazione 2023\r\nfonte: anagrafe\r\n\r\nid,name,note\r\n1,Anna,a\r\n2,Bruno,b\r\n",
+            b"Comune di Esempio - estrazione 2023\r\nfonte: anagrafe\r\n\r\nid,label,note\r\n1,Anna,a\r\n2,Bruno,b\r\n",
         )],
-        "SELECT id, name, note, _line FROM t ORDER BY id",
+        "SELECT id, label, note, _line FROM t ORDER BY id",
         &[&["1", "Anna", "a", "5"], &["2", "Bruno", "b", "6"]],
     );
 }
@@ -1135,7 +1135,7 @@ fn literal_quote_inside_the_last_field_is_not_truncation() {
         &spec("t.csv", "csv", ID_NAME_NOTE),
         &[(
             "data/t.csv",
-            b"id,name,note\n1,Anna,ok\n2,Bruno,Tubo 5\" acciaio\n",
+            b"id,label,note\n1,Anna,ok\n2,Bruno,Tubo 5\" acciaio\n",
         )],
         "SELECT id, note FROM t ORDER BY id",
         &[&["1", "ok"], &["2", "Tubo 5\" acciaio"]],
@@ -1146,20 +1146,20 @@ fn literal_quote_inside_the_last_field_is_not_truncation() {
 fn last_record_without_a_final_newline_loads() {
     check_loads(
         &spec("t.csv", "csv", SIMPLE),
-        &[("data/t.csv", b"id,name,amount\n1,Anna,10.5\n2,Bruno,\"20\"")],
-        "SELECT id, name, amount, _line FROM t ORDER BY id",
+        &[("data/t.csv", b"id,label,amount\n1,Anna,10.5\n2,Bruno,\"20\"")],
+        "SELECT id, label, amount, _line FROM t ORDER BY id",
         &[&["1", "Anna", "10.5", "2"], &["2", "Bruno", "20.0", "3"]],
     );
 }
 
 #[test]
 fn declared_utf8_but_windows_1252_in_a_crlf_file() {
-    let bad = windows_1252("id,name\r\n1,Anna\r\n\r\n2,Niccolò\r\n");
+    let bad = windows_1252("id,label\r\n1,Anna\r\n\r\n2,Niccolò\r\n");
     let byte = offset(&bad, b"2,Nicc");
     check_rejects(
         &spec("t.csv", "csv", NAMES),
         "data/t.csv",
-        b"id,name\r\n1,Anna\r\n",
+        b"id,label\r\n1,Anna\r\n",
         Some(&bad),
         &[&format!(
             "data/t.csv:4 (byte {byte}): invalid UTF-8 (byte 0xF2 in this record)"
@@ -1169,11 +1169,11 @@ fn declared_utf8_but_windows_1252_in_a_crlf_file() {
 
 #[test]
 fn csv_with_bom_truncated_inside_a_quoted_field_in_a_crlf_file() {
-    let bad: &[u8] = b"\xEF\xBB\xBFid,name\r\n1,Anna\r\n2,\"Bruno\r\nRossi";
+    let bad: &[u8] = b"\xEF\xBB\xBFid,label\r\n1,Anna\r\n2,\"Bruno\r\nRossi";
     check_rejects(
         &spec("t.csv", "csv", NAMES),
         "data/t.csv",
-        b"\xEF\xBB\xBFid,name\r\n1,Anna\r\n",
+        b"\xEF\xBB\xBFid,label\r\n1,Anna\r\n",
         Some(bad),
         &[&format!(
             "data/t.csv:3 (byte {}): the file ends inside a quoted field",
@@ -1185,7 +1185,7 @@ fn csv_with_bom_truncated_inside_a_quoted_field_in_a_crlf_file() {
 #[test]
 fn json_lines_that_are_not_objects_or_not_typed_right_are_quarantined() {
     let dir = TempDir::new().expect("tempdir");
-    let jsonl = b"{\"id\": 1, \"name\": \"a\"}\r\n{\"id\": 2, \"name\": \"b\"\r\n{\"id\": \"x\"}\r\n[1, 2]\r\n{\"id\": 1.5}\r\n{\"id\": 6, \"name\": \"f\"}";
+    let jsonl = b"{\"id\": 1, \"label\": \"a\"}\r\n{\"id\": 2, \"label\": \"b\"\r\n{\"id\": \"x\"}\r\n[1, 2]\r\n{\"id\": 1.5}\r\n{\"id\": 6, \"label\": \"f\"}";
     project(
         dir.path(),
         &[("t", &spec("t.jsonl", "jsonl", NAMES))],
@@ -1216,11 +1216,11 @@ fn json_lines_that_are_not_objects_or_not_typed_right_are_quarantined() {
 
 #[test]
 fn json_lines_truncated_in_the_last_line() {
-    let bad: &[u8] = b"{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"na";
+    let bad: &[u8] = b"{\"id\": 1, \"label\": \"a\"}\n{\"id\": 2, \"na";
     check_rejects(
         &spec("t.jsonl", "jsonl", NAMES),
         "data/t.jsonl",
-        b"{\"id\": 1, \"name\": \"a\"}\n",
+        b"{\"id\": 1, \"label\": \"a\"}\n",
         Some(bad),
         &[
             &format!(

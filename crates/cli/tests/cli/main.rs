@@ -4,6 +4,7 @@ mod build;
 mod city;
 mod config;
 mod contract;
+mod custodian;
 mod inputs;
 mod layering;
 mod support;

@@ -7,17 +7,29 @@ use std::process::{Command, Output};
 
 /// Runs `datalab ARGS` and returns its output.
 pub fn datalab(args: &[&str]) -> Output {
+    datalab_with(args, &[])
+}
+
+/// Runs `datalab ARGS` with these environment variables (and no inherited datalab ones).
+pub fn datalab_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_datalab"))
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("DATALAB_PROJECT")
+        .env_remove("DATALAB_KEY_PASSPHRASE")
+        .envs(env.iter().copied())
         .output()
         .expect("the datalab binary runs")
 }
 
 /// Runs `datalab ARGS`, asserts success and returns stdout.
 pub fn ok(args: &[&str]) -> String {
-    let out = datalab(args);
+    ok_with(args, &[])
+}
+
+/// [`ok`] with environment variables.
+pub fn ok_with(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = datalab_with(args, env);
     assert!(
         out.status.success(),
         "datalab {args:?} failed with {:?}\nstderr:\n{}",
@@ -89,7 +101,8 @@ pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// A synthetic city generated once per test process at a small scale.
+/// A synthetic city at a small scale, through the custodian step (keys and lookups in
+/// `custodian/`, pseudonymized data in `lab/data/`, with the demo passphrase).
 pub fn city(dir: &Path, scale: &str) -> PathBuf {
     ok(&["synth", "--out", s(dir), "--scale", scale, "--quiet"]);
     dir.join("lab")

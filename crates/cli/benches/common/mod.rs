@@ -1,0 +1,59 @@
+//! Helpers shared by the benchmarks: run a command and measure it.
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::time::Instant;
+
+pub struct Run {
+    pub seconds: f64,
+    pub max_rss_mb: f64,
+    pub stdout: String,
+}
+
+/// Runs a command and measures its wall time and peak RSS (wait4's rusage).
+// The child is reaped by `libc::wait4` below, which std cannot see.
+#[allow(clippy::zombie_processes)]
+pub fn run(cmd: &mut Command) -> Run {
+    use std::os::unix::process::ExitStatusExt;
+    let started = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = String::new();
+    if let Some(mut out) = child.stdout {
+        use std::io::Read;
+        out.read_to_string(&mut stdout).expect("read stdout");
+    }
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, status and usage are valid out-pointers.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    let st = std::process::ExitStatus::from_raw(status);
+    assert!(st.success(), "{cmd:?} failed: {st}");
+    Run {
+        seconds: started.elapsed().as_secs_f64(),
+        max_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+        stdout,
+    }
+}
+
+pub fn datalab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_datalab"))
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+

@@ -1,0 +1,448 @@
+//! The custodian's side and the line between it and the lab: keys, pseudonymization, the
+//! identifier guard, scans, re-identification for outreach, and linkage against the truth.
+
+use crate::support::{city, datalab, datalab_with, ok, ok_with, project, query, s};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+const DEMO_PASSPHRASE: &str = "synthetic city demo passphrase";
+const PASS: &str = "correct horse battery staple";
+
+fn pass() -> [(&'static str, &'static str); 1] {
+    [("DATALAB_KEY_PASSPHRASE", PASS)]
+}
+
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read_dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("demo");
+    ok(&["demo", "--no-serve", "--dir", s(&dir), "--scale", "0.02", "--quiet"]);
+
+    // The custodian holds the raw sources, the keys and the lookup tables.
+    assert!(dir.join("custodian/city.key").is_file());
+    assert!(dir.join("custodian/lavoro/agency.key").is_file());
+    for source in ["register", "isee", "social_cases", "gol"] {
+        assert!(
+            dir.join(format!("custodian/lookup/{source}.csv")).is_file(),
+            "lookup of {source}"
+        );
+    }
+    // The lab holds pseudonymized data only: no key, no lookup, nothing the scanner flags,
+    // in every file including the warehouse.
+    let mut lab_files = Vec::new();
+    files_under(&dir.join("lab"), &mut lab_files);
+    assert!(lab_files.iter().any(|p| p.extension().is_some_and(|e| e == "parquet")));
+    for p in &lab_files {
+        let name = p.file_name().expect("name").to_string_lossy().to_string();
+        assert!(
+            !name.ends_with(".key") && !name.ends_with(".identity") && !name.ends_with(".share"),
+            "key material in the lab: {}",
+            p.display()
+        );
+        let head = std::fs::read(p).expect("read");
+        assert!(
+            !head.starts_with(b"{\"format\":\"datalab-key") && !head.starts_with(b"pseudonym,kind,key_version"),
+            "a key or a lookup table in the lab: {}",
+            p.display()
+        );
+    }
+    let out = datalab(&["scan", s(&dir.join("lab")), "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("scan json");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the lab folder holds identifiers: {report}"
+    );
+    assert!(report["findings"].as_array().expect("findings").is_empty());
+    assert!(report["files"].as_u64().expect("files") > 20, "{report}");
+
+    // No tax code of the lookups appears in any text file of the lab.
+    let lookup = std::fs::read_to_string(dir.join("custodian/lookup/isee.csv")).expect("lookup");
+    let codes: Vec<&str> = lookup
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(3))
+        .take(300)
+        .collect();
+    assert!(codes.len() > 100);
+    for p in lab_files.iter().filter(|p| {
+        p.extension()
+            .is_some_and(|e| e == "toml" || e == "csv" || e == "json" || e == "geojson")
+    }) {
+        let text = std::fs::read_to_string(p).expect("text");
+        assert!(
+            !codes.iter().any(|c| text.contains(c)),
+            "a tax code in {}",
+            p.display()
+        );
+    }
+
+    // The scanner does find them on the custodian's side: exit code 1, findings per column.
+    let out = datalab(&["scan", s(&dir.join("custodian/anagrafe")), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("scan json");
+    let found: BTreeSet<(String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            assert!(f["file"].as_str().is_some() && f["count"].as_u64().is_some());
+            (
+                f["column"].as_str().expect("column").to_string(),
+                f["kind"].as_str().expect("kind").to_string(),
+            )
+        })
+        .collect();
+    for want in [
+        ("CODICE_FISCALE", "tax_code"),
+        ("COGNOME", "name"),
+        ("NOME", "name"),
+        ("INDIRIZZO", "address"),
+    ] {
+        assert!(
+            found.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} not in {found:?}"
+        );
+    }
+    // Examples are masked: no full tax code in the report.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let raw = std::fs::read_to_string(dir.join("custodian/anagrafe/anagrafe_2024.csv")).expect("raw");
+    let first_code = raw.lines().nth(1).and_then(|l| l.split(';').nth(1)).expect("a code");
+    assert!(!text.contains(first_code));
+}
+
+#[test]
+fn an_outreach_list_comes_back_as_people_only_at_the_custodian() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lab = city(tmp.path(), "0.02");
+    ok(&["build", "--project", s(&lab), "--quiet"]);
+    let list = tmp.path().join("outreach-list.csv");
+    // Lab side: households receiving no minimum income although their ISEE is very low.
+    let sql = "SELECT DISTINCT i.person_pid FROM isee i WHERE i.isee < 3000
+               AND i.person_pid NOT IN (SELECT person_pid FROM min_income) LIMIT 25";
+    let no_purpose = datalab(&[
+        "outreach", "--project", s(&lab), "--purpose", "", "--requested-by", "x", "--sql", sql,
+        "--out", s(&list),
+    ]);
+    assert_eq!(no_purpose.status.code(), Some(2));
+    ok(&[
+        "outreach", "--project", s(&lab), "--quiet",
+        "--purpose", "Informare le famiglie con ISEE molto basso sull'Assegno di inclusione",
+        "--requested-by", "Ufficio di piano",
+        "--sql", sql, "--out", s(&list),
+    ]);
+    let listed: Vec<String> = std::fs::read_to_string(&list)
+        .expect("list")
+        .lines()
+        .filter(|l| l.starts_with("p1."))
+        .map(str::to_string)
+        .collect();
+    assert!(!listed.is_empty());
+
+    // Custodian side.
+    let key = tmp.path().join("custodian/city.key");
+    let out = tmp.path().join("custodian/outreach.csv");
+    let env = [("DATALAB_KEY_PASSPHRASE", DEMO_PASSPHRASE)];
+    ok_with(
+        &[
+            "reidentify", "--quiet", "--key", s(&key),
+            "--lookup", s(&tmp.path().join("custodian/lookup")),
+            "--in", s(&list), "--out", s(&out),
+        ],
+        &env,
+    );
+    let mut r = csv::Reader::from_path(&out).expect("outreach");
+    let people: Vec<(String, String)> = r
+        .records()
+        .map(|x| {
+            let x = x.expect("row");
+            (x[0].to_string(), x[2].to_string())
+        })
+        .collect();
+    assert_eq!(people.len(), listed.len());
+    // Every person is a declarant of the ISEE file, with a very low ISEE.
+    let raw = std::fs::read(tmp.path().join("custodian/inps/isee_dsu.csv")).expect("isee raw");
+    let (raw, _, _) = encoding_rs::WINDOWS_1252.decode(&raw);
+    for (_, code) in &people {
+        assert_eq!(code.len(), 16, "{code}");
+        assert!(raw.contains(code.as_str()), "{code} is not an ISEE declarant");
+    }
+    // The run is audited.
+    let audit = std::fs::read_to_string(tmp.path().join("custodian/reidentify-audit.jsonl")).expect("audit");
+    assert!(audit.contains("Assegno di inclusione") && audit.contains("\"found\":"), "{audit}");
+
+    // A list without a declared purpose is refused (exit code 2), and a wrong passphrase too.
+    let bare = tmp.path().join("bare.csv");
+    std::fs::write(&bare, format!("pseudonym\n{}\n", listed[0])).expect("bare");
+    let refused = datalab_with(
+        &["reidentify", "--key", s(&key), "--lookup", s(&tmp.path().join("custodian/lookup")), "--in", s(&bare), "--out", s(&tmp.path().join("x.csv"))],
+        &env,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("purpose"));
+    let wrong = datalab_with(
+        &["reidentify", "--key", s(&key), "--lookup", s(&tmp.path().join("custodian/lookup")), "--in", s(&list), "--out", s(&tmp.path().join("x.csv"))],
+        &[("DATALAB_KEY_PASSPHRASE", "not the passphrase at all")],
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong passphrase"));
+    // The lab has no command that re-identifies: nothing in its folder can.
+    assert!(!lab.join("city.key").exists());
+}
+
+const RAW: &str = "ID;CF;COGNOME;NOME;NASCITA;SESSO;IMPORTO\n\
+1;RSSMRA85T10A562S;Rossi;Mario;10/12/1985;M;100,50\n\
+2;rssmra85t10a562s;ROSSI;MARIO;10/12/1985;M;80\n\
+3;BNCNNA90B41F257X;Bianchi;Anna;01/02/1990;F;12\n\
+4;;D'Angelo;Anna;01/02/1990;F;7\n";
+
+const SPEC: &str = "format_version = 1
+source = \"payments\"
+format = \"csv\"
+delimiter = \";\"
+date_formats = [\"%d/%m/%Y\"]
+reference_year = 2024
+
+[[columns]]
+from = \"CF\"
+action = \"pseudonym\"
+kind = \"tax_code\"
+name = \"person_pid\"
+derive = [\"birth_year\", \"sex\"]
+fallback = [\"COGNOME\", \"NOME\", \"NASCITA\", \"SESSO\"]
+
+[[columns]]
+from = \"IMPORTO\"
+action = \"keep\"
+name = \"amount\"
+
+[[columns]]
+from = \"COGNOME\"
+action = \"drop\"
+";
+
+fn pids(parquet: &Path) -> Vec<Option<String>> {
+    use arrow::array::{Array, AsArray};
+    let f = std::fs::File::open(parquet).expect("parquet");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .expect("reader")
+        .build()
+        .expect("build");
+    let mut out = Vec::new();
+    for b in reader {
+        let b = b.expect("batch");
+        let c = b.column_by_name("person_pid").expect("person_pid");
+        let c = c.as_string::<i32>();
+        for i in 0..c.len() {
+            out.push((!c.is_null(i)).then(|| c.value(i).to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_partner_pseudonymizes_with_a_sealed_share_and_links_with_the_city() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("raw.csv"), RAW).expect("raw");
+    std::fs::write(d.join("spec.toml"), SPEC).expect("spec");
+    let env = pass();
+    ok_with(&["key", "new", "-q", "--lab", "test-lab", "--out", s(&d.join("city.key"))], &env);
+    // Refuses to overwrite a key.
+    let again = datalab_with(&["key", "new", "--lab", "x", "--out", s(&d.join("city.key"))], &env);
+    assert_eq!(again.status.code(), Some(2));
+    ok_with(&["key", "keypair", "-q", "--name", "agency", "--out", s(&d.join("agency"))], &env);
+    ok_with(&["key", "keypair", "-q", "--name", "other", "--out", s(&d.join("other"))], &env);
+    ok_with(
+        &["key", "share", "-q", "--key", s(&d.join("city.key")), "--to", s(&d.join("agency.pub")), "--out", s(&d.join("share"))],
+        &env,
+    );
+    let share = std::fs::read_to_string(d.join("share")).expect("share");
+    assert!(share.contains("datalab-key-share"));
+    ok_with(
+        &["key", "accept", "-q", "--share", s(&d.join("share")), "--identity", s(&d.join("agency.identity")), "--out", s(&d.join("agency.key"))],
+        &env,
+    );
+    let stolen = datalab_with(
+        &["key", "accept", "--share", s(&d.join("share")), "--identity", s(&d.join("other.identity")), "--out", s(&d.join("other.key"))],
+        &env,
+    );
+    assert!(!stolen.status.success(), "another identity opened the share");
+
+    let mut results = Vec::new();
+    for who in ["city", "agency"] {
+        let out = d.join(format!("{who}.parquet"));
+        let stdout = ok_with(
+            &[
+                "pseudonymize", "--format", "json", "--key", s(&d.join(format!("{who}.key"))),
+                "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&out),
+                "--lookup", s(&d.join(format!("{who}-lookup.csv"))),
+            ],
+            &env,
+        );
+        let acc: serde_json::Value = serde_json::from_str(&stdout).expect("accounting");
+        assert_eq!(acc["rows_in"], 4);
+        // The code with an invalid check character is quarantined at the custodian.
+        assert_eq!(acc["rows_quarantined"], 1, "{acc}");
+        assert_eq!(acc["rows_pseudonymized"], 3);
+        assert_eq!(acc["weak"]["person_pid"], 1);
+        assert_eq!(acc["unread_columns"], serde_json::json!(["ID"]), "{acc}");
+        results.push(pids(&out));
+    }
+    assert_eq!(results[0], results[1], "the partner's pseudonyms equal the city's");
+    let p = &results[0];
+    assert_eq!(p[0], p[1], "normalization: case and spacing do not change the pseudonym");
+    assert!(p[0].as_deref().is_some_and(|x| x.starts_with("p1.")));
+    assert!(p[2].as_deref().is_some_and(|x| x.starts_with("w1.")));
+    let q = std::fs::read_to_string(d.join("city-lookup.quarantine.csv")).expect("quarantine");
+    assert!(q.contains("raw.csv,4,CF,tax_code,"), "{q}");
+
+    // Another lab's key gives other pseudonyms.
+    ok_with(&["key", "new", "-q", "--lab", "another-lab", "--out", s(&d.join("b.key"))], &env);
+    ok_with(
+        &["pseudonymize", "-q", "--key", s(&d.join("b.key")), "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&d.join("b.parquet")), "--lookup", s(&d.join("b.csv"))],
+        &env,
+    );
+    let other = pids(&d.join("b.parquet"));
+    assert!(other.iter().zip(p).all(|(a, b)| a != b));
+
+    // Rotation: new pseudonyms carry version 2.
+    ok_with(&["key", "rotate", "-q", "--key", s(&d.join("city.key"))], &env);
+    ok_with(
+        &["pseudonymize", "-q", "--key", s(&d.join("city.key")), "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&d.join("v2.parquet")), "--lookup", s(&d.join("v2.csv"))],
+        &env,
+    );
+    let v2 = pids(&d.join("v2.parquet"));
+    assert!(v2[0].as_deref().is_some_and(|x| x.starts_with("p2.")));
+}
+
+#[test]
+fn pseudonymize_refuses_an_output_that_would_still_identify() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("raw.csv"), RAW).expect("raw");
+    std::fs::write(
+        d.join("spec.toml"),
+        SPEC.replace("from = \"COGNOME\"\naction = \"drop\"", "from = \"NOME\"\naction = \"keep\"\nname = \"nome\""),
+    )
+    .expect("spec");
+    let env = pass();
+    ok_with(&["key", "new", "-q", "--lab", "l", "--out", s(&d.join("k.key"))], &env);
+    let out = datalab_with(
+        &["pseudonymize", "--key", s(&d.join("k.key")), "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&d.join("o.parquet")), "--lookup", s(&d.join("l.csv"))],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`nome` (name"), "{err}");
+    assert!(!d.join("o.parquet").exists(), "the output was deleted");
+}
+
+#[test]
+fn the_build_refuses_files_that_hold_direct_identifiers() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    // A raw file reached the lab: the spec maps no identifier, but the file holds them.
+    let spec = "format_version = 1\nfiles = [\"raw.csv\"]\nformat = \"csv\"\ndelimiter = \";\"\n\
+        [[columns]]\nname = \"amount\"\nfrom = \"IMPORTO\"\ntype = \"string\"\n";
+    project(dir, &[("payments", spec)], &[("raw.csv", RAW.as_bytes())]);
+    let out = datalab(&["build", "--project", s(dir)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("raw.csv"), "{err}");
+    assert!(err.contains("refused by the identifier guard"), "{err}");
+    assert!(err.contains("`CF` (") && err.contains("tax_code"), "{err}");
+    assert!(!err.contains("RSSMRA85T10A562S"), "examples are masked: {err}");
+    assert!(
+        query(dir, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'payments'")[0][0] == "0",
+        "nothing was loaded"
+    );
+
+    // Declaring the tax-code column a pseudonym does not let it through.
+    let spec = "format_version = 1\nfiles = [\"raw2.csv\"]\nformat = \"csv\"\ndelimiter = \";\"\n\
+        [[columns]]\nname = \"person_pid\"\nfrom = \"CF\"\ntype = \"string\"\npseudonym = true\n";
+    std::fs::write(dir.join("raw2.csv"), "CF;IMPORTO\nRSSMRA85T10A562S;1\n").expect("raw2");
+    std::fs::write(dir.join("sources/payments.toml"), spec).expect("spec");
+    let out = datalab(&["build", "--project", s(dir)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`CF` (") && err.contains("not_a_pseudonym"), "{err}");
+}
+
+/// Precision and recall of the person links against the synthetic city's truth.
+#[test]
+fn person_links_match_the_truth() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lab = city(tmp.path(), "0.05");
+    ok(&["build", "--project", s(&lab), "--quiet"]);
+    let stem = |p: &str| {
+        Path::new(p)
+            .file_stem()
+            .map(|x| x.to_string_lossy().to_string())
+            .unwrap_or_default()
+    };
+    // Truth: (source, file stem, line) -> person.
+    let mut truth: HashMap<(String, String, u64), String> = HashMap::new();
+    let mut r = csv::Reader::from_path(tmp.path().join("truth/record_links.csv")).expect("truth");
+    for x in r.records() {
+        let x = x.expect("row");
+        truth.insert((x[0].to_string(), stem(&x[1]), x[2].parse().expect("line")), x[4].to_string());
+    }
+    let rows = query(
+        &lab,
+        "SELECT source, file, line, person, in_spine, weak FROM link_records",
+    );
+    // Who each linked person is: the true person of its register records.
+    let mut who: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
+    for x in rows.iter().filter(|x| x[0] == "register") {
+        let t = &truth[&(x[0].clone(), stem(&x[1]), x[2].parse().expect("line"))];
+        *who.entry(x[3].clone()).or_default().entry(t.clone()).or_default() += 1;
+    }
+    let identity: HashMap<&String, &String> = who
+        .iter()
+        .map(|(p, m)| (p, m.iter().max_by_key(|(_, n)| **n).map(|(t, _)| t).expect("one")))
+        .collect();
+    let residents: BTreeSet<&String> = identity.values().copied().collect();
+    let (mut linked, mut correct, mut linkable, mut weak_linked, mut weak_correct) = (0, 0, 0, 0, 0);
+    for x in rows.iter().filter(|x| x[0] != "register") {
+        let t = &truth[&(x[0].clone(), stem(&x[1]), x[2].parse().expect("line"))];
+        if residents.contains(t) {
+            linkable += 1;
+        }
+        if x[4] == "true" {
+            linked += 1;
+            let ok = identity.get(&x[3]).is_some_and(|p| *p == t);
+            correct += ok as u64;
+            if x[5] == "true" {
+                weak_linked += 1;
+                weak_correct += ok as u64;
+            }
+        }
+    }
+    let precision = correct as f64 / linked as f64;
+    let recall = correct as f64 / linkable as f64;
+    eprintln!(
+        "linkage vs truth: {linked} records linked to a resident, precision {precision:.5}, recall {recall:.5} ({linkable} linkable); weak links {weak_linked}, of which correct {weak_correct}"
+    );
+    assert!(linked > 5_000, "{linked}");
+    assert!(precision >= 0.999, "precision {precision}");
+    assert!(recall >= 0.98, "recall {recall}");
+    assert!(weak_linked > 0 && weak_correct as f64 >= 0.95 * weak_linked as f64);
+    // The quality report is there and says the same.
+    let q = query(
+        &lab,
+        "SELECT SUM(count), SUM(records) FROM link_quality WHERE metric = 'linked_to_spine' AND source <> 'register'",
+    );
+    assert_eq!(q[0][0].parse::<u64>().expect("count"), linked);
+}
