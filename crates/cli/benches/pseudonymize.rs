@@ -23,8 +23,13 @@ fn main() {
     let root = PathBuf::from(arg("--dir").unwrap_or_else(|| "/work/bench".into()));
     let city = root.join(format!("pseudo-scale-{scale}"));
     if !city.join("custodian/specs/register.toml").is_file() {
-        eprintln!("generating the scale-{scale} city (raw sources only) in {}", city.display());
-        run(datalab().args(["-q", "synth", "--raw-only", "--scale", &scale, "--out"]).arg(&city));
+        eprintln!(
+            "generating the scale-{scale} city (raw sources only) in {}",
+            city.display()
+        );
+        run(datalab()
+            .args(["-q", "synth", "--raw-only", "--scale", &scale, "--out"])
+            .arg(&city));
     }
     let key = city.join("custodian/bench.key");
     if !key.is_file() {
@@ -36,12 +41,22 @@ fn main() {
     let mut inputs: Vec<PathBuf> = std::fs::read_dir(city.join("custodian/anagrafe"))
         .expect("anagrafe folder")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("anagrafe_")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("anagrafe_"))
+        })
         .collect();
     inputs.sort();
-    let bytes: u64 = inputs.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).sum();
+    let bytes: u64 = inputs
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum();
 
-    println!("# pseudonymization, scale {scale} register ({} files, {:.1} MB)", inputs.len(), bytes as f64 / 1e6);
+    println!(
+        "# pseudonymization, scale {scale} register ({} files, {:.1} MB)",
+        inputs.len(),
+        bytes as f64 / 1e6
+    );
     let (hmac_64, hmac_16) = crate_hmac();
     println!(
         "crate HMAC-SHA256, one core: {:.2} M/s on 64-byte messages ({:.0} MB/s), {:.2} M/s on 16-byte tax codes",
@@ -51,7 +66,11 @@ fn main() {
     );
     let openssl = openssl_hmac();
     if let Some(o) = openssl {
-        println!("openssl speed -hmac sha256, 64-byte blocks: {:.2} M/s ({:.0} MB/s)", o / 1e6, o * 64.0 / 1e6);
+        println!(
+            "openssl speed -hmac sha256, 64-byte blocks: {:.2} M/s ({:.0} MB/s)",
+            o / 1e6,
+            o * 64.0 / 1e6
+        );
     }
 
     let out = city.join("bench-out");
@@ -145,7 +164,11 @@ fn openssl_hmac() -> Option<f64> {
     let text = String::from_utf8_lossy(&out.stdout);
     // The last line: "hmac(sha256)   123456.78k" (thousands of bytes per second).
     let line = text.lines().rev().find(|l| l.starts_with("hmac"))?;
-    let k: f64 = line.split_whitespace().last()?.trim_end_matches('k').parse().ok()?;
+    let k: f64 = line
+        .split_whitespace()
+        .last()?
+        .trim_end_matches('k')
+        .parse()
+        .ok()?;
     Some(k * 1000.0 / 64.0)
 }
-

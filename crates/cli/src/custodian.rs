@@ -78,9 +78,7 @@ pub fn run(out: &Path, lab_name: &str, quiet: bool) -> anyhow::Result<Option<Vec
             KeyHolder::LabourAgency => &agency,
         };
         let inputs: Vec<PathBuf> = job.inputs.iter().map(|i| out.join(i)).collect();
-        let lookup = out
-            .join(LOOKUP_DIR)
-            .join(format!("{}.csv", job.source));
+        let lookup = out.join(LOOKUP_DIR).join(format!("{}.csv", job.source));
         let accounting = crate::cmd::pseudonymize::pseudonymize(
             &spec,
             key,

@@ -94,7 +94,10 @@ impl TableGuard for TableCheck {
         for seg in self.segments {
             for f in seg.scan.finish() {
                 let kind = f.kind.as_str().to_string();
-                match out.iter_mut().find(|o| o.column == f.column && o.kind == kind) {
+                match out
+                    .iter_mut()
+                    .find(|o| o.column == f.column && o.kind == kind)
+                {
                     Some(o) => {
                         o.count += f.count;
                         o.scanned += f.scanned;

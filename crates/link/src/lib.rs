@@ -110,8 +110,7 @@ impl ingest::Derive for Linker {
             run(&plan, &engine, &stagings).await
         })?;
         let mut out = Vec::new();
-        for (((table, id), staging), (rows, columns)) in ids.into_iter().zip(stagings).zip(counts)
-        {
+        for (((table, id), staging), (rows, columns)) in ids.into_iter().zip(stagings).zip(counts) {
             let rel = "data/part-00000.parquet";
             let path = staging.dir.join(rel);
             let bytes = std::fs::metadata(&path)
@@ -477,7 +476,11 @@ async fn run(
         .collect::<Vec<_>>()
         .into_iter()
         .map(|k| {
-            let r = spine.keys.iter().position(|x| x == k).unwrap_or(usize::MAX >> 1);
+            let r = spine
+                .keys
+                .iter()
+                .position(|x| x == k)
+                .unwrap_or(usize::MAX >> 1);
             (k, r.min(250) as u8)
         })
         .collect();
@@ -588,7 +591,9 @@ async fn run(
                 let mut ambiguous = false;
                 // Strong keys first, in rank order.
                 for (i, k) in src.keys.iter().enumerate() {
-                    let Some(v) = text(&a[3 + i], r) else { continue };
+                    let Some(v) = text(&a[3 + i], r) else {
+                        continue;
+                    };
                     if is_weak(v) {
                         continue;
                     }
@@ -605,7 +610,9 @@ async fn run(
                 }
                 if person.is_none() {
                     for (i, k) in src.keys.iter().enumerate() {
-                        let Some(v) = text(&a[3 + i], r) else { continue };
+                        let Some(v) = text(&a[3 + i], r) else {
+                            continue;
+                        };
                         if !is_weak(v) {
                             continue;
                         }
@@ -637,7 +644,8 @@ async fn run(
                         }
                     }
                 }
-                if person.is_none() && !ambiguous
+                if person.is_none()
+                    && !ambiguous
                     && let Some((v, k, w)) = fallback
                 {
                     person = Some(v.to_string());
@@ -720,12 +728,12 @@ async fn run(
         ],
     )?;
     let row = |q: &mut Table,
-                   metric: &str,
-                   source: &str,
-                   other: Option<&str>,
-                   year: Option<i64>,
-                   records: u64,
-                   count: u64|
+               metric: &str,
+               source: &str,
+               other: Option<&str>,
+               year: Option<i64>,
+               records: u64,
+               count: u64|
      -> Result<(), IngestError> {
         q.s(0, Some(metric));
         q.s(1, Some(source));
@@ -738,22 +746,70 @@ async fn run(
     };
     for ((source, year), t) in &tallies {
         let y = (*year != 0).then_some(*year);
-        row(&mut quality, "linked_to_spine", source, None, y, t.records, t.spine)?;
-        row(&mut quality, "weak_links", source, None, y, t.records, t.weak)?;
-        row(&mut quality, "ambiguous", source, None, y, t.records, t.ambiguous)?;
-        row(&mut quality, "outside_spine", source, None, y, t.records, t.outside)?;
+        row(
+            &mut quality,
+            "linked_to_spine",
+            source,
+            None,
+            y,
+            t.records,
+            t.spine,
+        )?;
+        row(
+            &mut quality,
+            "weak_links",
+            source,
+            None,
+            y,
+            t.records,
+            t.weak,
+        )?;
+        row(
+            &mut quality,
+            "ambiguous",
+            source,
+            None,
+            y,
+            t.records,
+            t.ambiguous,
+        )?;
+        row(
+            &mut quality,
+            "outside_spine",
+            source,
+            None,
+            y,
+            t.records,
+            t.outside,
+        )?;
         row(&mut quality, "no_key", source, None, y, t.records, t.no_key)?;
     }
     for ((source, year), people) in &seen {
         let y = (*year != 0).then_some(*year);
         let dup = people.values().filter(|&&n| n > 1).count() as u64;
-        row(&mut quality, "persons_with_several_records", source, None, y, people.len() as u64, dup)?;
+        row(
+            &mut quality,
+            "persons_with_several_records",
+            source,
+            None,
+            y,
+            people.len() as u64,
+            dup,
+        )?;
         for ((other, oy), others) in &seen {
             if other == source || oy != year {
                 continue;
             }
             let both = people.keys().filter(|p| others.contains_key(p)).count() as u64;
-            row(&mut quality, "overlap", source, Some(other), y, people.len() as u64, both)?;
+            row(
+                &mut quality,
+                "overlap",
+                source,
+                Some(other),
+                y,
+                people.len() as u64,
+                both,
+            )?;
         }
     }
     let with_sex = attrs.values().filter(|a| a.0 != 0).count() as u64;
@@ -763,9 +819,29 @@ async fn run(
         .values()
         .filter(|a| a.1 != i64::MAX && a.1 != a.2)
         .count() as u64;
-    row(&mut quality, "conflicting_sex", "*", None, None, with_sex, sex_conflicts)?;
-    row(&mut quality, "conflicting_birth_year", "*", None, None, with_by, by_conflicts)?;
-    Ok(vec![records.close()?, households.close()?, quality.close()?])
+    row(
+        &mut quality,
+        "conflicting_sex",
+        "*",
+        None,
+        None,
+        with_sex,
+        sex_conflicts,
+    )?;
+    row(
+        &mut quality,
+        "conflicting_birth_year",
+        "*",
+        None,
+        None,
+        with_by,
+        by_conflicts,
+    )?;
+    Ok(vec![
+        records.close()?,
+        households.close()?,
+        quality.close()?,
+    ])
 }
 
 #[cfg(test)]

@@ -147,7 +147,10 @@ impl Project {
                     closest(spine, &names).map(|c| format!("did you mean `{c}`?")),
                 )),
                 Some(s) => {
-                    let keys = linkage.person_keys.iter().map(|k| ("linkage.person_keys", k));
+                    let keys = linkage
+                        .person_keys
+                        .iter()
+                        .map(|k| ("linkage.person_keys", k));
                     for (key, col) in keys.chain(
                         linkage
                             .household_key
@@ -159,7 +162,10 @@ impl Project {
                             Some(_) => errors.push(at(
                                 key,
                                 format!("column `{col}` of `{spine}` is not a pseudonym"),
-                                Some("linkage uses pseudonym columns only (`pseudonym = true`)".into()),
+                                Some(
+                                    "linkage uses pseudonym columns only (`pseudonym = true`)"
+                                        .into(),
+                                ),
                             )),
                             None => errors.push(at(
                                 key,

@@ -121,12 +121,9 @@ impl<'s> Run<'s> {
             .outputs
             .iter()
             .map(|o| match &o.action {
-                Action::Pseudonym {
-                    kind, fallback, ..
-                } => Makers {
+                Action::Pseudonym { kind, fallback, .. } => Makers {
                     strong: Some(key.pseudonymizer(kind.name(), *kind == IdKind::NameBirth)),
-                    weak: fallback
-                        .map(|_| key.pseudonymizer(IdKind::NameBirth.name(), true)),
+                    weak: fallback.map(|_| key.pseudonymizer(IdKind::NameBirth.name(), true)),
                 },
                 _ => Makers {
                     strong: None,
@@ -158,7 +155,12 @@ impl<'s> Run<'s> {
     }
 
     /// Starts the output file for one input; feed it rows, then [`FileRun::finish`].
-    pub fn file(&mut self, input: &str, bytes_in: u64, out: &Path) -> Result<FileRun<'_, 's>, RunError> {
+    pub fn file(
+        &mut self,
+        input: &str,
+        bytes_in: u64,
+        out: &Path,
+    ) -> Result<FileRun<'_, 's>, RunError> {
         let columns = self.spec.output_columns();
         let mut fields: Vec<Field> = columns
             .iter()
@@ -237,13 +239,19 @@ impl<'s> Run<'s> {
 
 fn persist(w: csv::Writer<tempfile::NamedTempFile>, dest: &Path) -> Result<(), RunError> {
     let tmp = w.into_inner().map_err(|e| RunError::io(dest, &e))?;
-    tmp.as_file().sync_all().map_err(|e| RunError::io(dest, &e))?;
-    tmp.persist(dest).map_err(|e| RunError::io(dest, &e.error))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| RunError::io(dest, &e))?;
+    tmp.persist(dest)
+        .map_err(|e| RunError::io(dest, &e.error))?;
     Ok(())
 }
 
 fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, RunError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| RunError::io(dir, &e))?;
     tempfile::Builder::new()
         .prefix(".datalab-")
@@ -434,12 +442,11 @@ impl FileRun<'_, '_> {
         }
         let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         arrays.push(Arc::new(self.lines.finish()));
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| {
-            RunError::Parquet {
+        let batch =
+            RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| RunError::Parquet {
                 path: self.out.clone(),
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         self.writer.write(&batch).map_err(|e| RunError::Parquet {
             path: self.out.clone(),
             message: e.to_string(),
@@ -724,10 +731,11 @@ name = \"area\"
         }
         file.finish().expect("finish");
         let acc = run.finish().expect("accounting");
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&out).expect("out"))
-            .expect("parquet")
-            .build()
-            .expect("reader");
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&out).expect("out"))
+                .expect("parquet")
+                .build()
+                .expect("reader");
         let batches: Vec<RecordBatch> = reader.map(|b| b.expect("batch")).collect();
         let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("concat");
         Out {
@@ -747,18 +755,56 @@ name = \"area\"
     fn rows_are_pseudonymized_derived_generalized_or_quarantined() {
         let out = run(&[
             // A valid code (lower case, spaces): strong pseudonym, derived values.
-            [Some("rssmra85t10 a562s"), Some("Rossi"), Some("Mario"), Some("10/12/1985"), Some("M"), Some("anziani")],
+            [
+                Some("rssmra85t10 a562s"),
+                Some("Rossi"),
+                Some("Mario"),
+                Some("10/12/1985"),
+                Some("M"),
+                Some("anziani"),
+            ],
             // The same person again: one lookup entry.
-            [Some("RSSMRA85T10A562S"), Some("ROSSI"), Some("MARIO"), Some("10/12/1985"), Some("M"), Some("adulti")],
+            [
+                Some("RSSMRA85T10A562S"),
+                Some("ROSSI"),
+                Some("MARIO"),
+                Some("10/12/1985"),
+                Some("M"),
+                Some("adulti"),
+            ],
             // Wrong check character: quarantined, never through.
-            [Some("RSSMRA85T10A562T"), Some("Rossi"), Some("Mario"), Some("10/12/1985"), Some("M"), Some("adulti")],
+            [
+                Some("RSSMRA85T10A562T"),
+                Some("Rossi"),
+                Some("Mario"),
+                Some("10/12/1985"),
+                Some("M"),
+                Some("adulti"),
+            ],
             // No code: a weak pseudonym from name, birth date and sex.
-            [None, Some("D'Angelo"), Some("Anna"), Some("01/02/1990"), Some("F"), Some("famiglie")],
+            [
+                None,
+                Some("D'Angelo"),
+                Some("Anna"),
+                Some("01/02/1990"),
+                Some("F"),
+                Some("famiglie"),
+            ],
             // An impossible date cannot be generalized: quarantined.
-            [None, Some("Bianchi"), Some("Luca"), Some("31/02/1990"), Some("M"), Some("minori")],
+            [
+                None,
+                Some("Bianchi"),
+                Some("Luca"),
+                Some("31/02/1990"),
+                Some("M"),
+                Some("minori"),
+            ],
         ]);
         let a = &out.acc;
-        assert_eq!((a.rows_in, a.rows_pseudonymized, a.rows_quarantined), (5, 3, 2));
+        assert_eq!(
+            (a.rows_in, a.rows_pseudonymized, a.rows_quarantined),
+            (5, 3, 2)
+        );
         assert_eq!(a.quarantine_rules.get("tax_code"), Some(&1));
         assert_eq!(a.quarantine_rules.get("date"), Some(&1));
         assert_eq!(a.weak.get("person_pid"), Some(&1));
@@ -766,7 +812,10 @@ name = \"area\"
         let b = &out.batch;
         assert_eq!(b.num_rows(), 3);
         let pid = col(b, "person_pid").as_string::<i32>();
-        let strong = out.key.pseudonymizer("tax_code", false).pseudonym("RSSMRA85T10A562S");
+        let strong = out
+            .key
+            .pseudonymizer("tax_code", false)
+            .pseudonym("RSSMRA85T10A562S");
         assert_eq!(pid.value(0), strong);
         assert_eq!(pid.value(1), strong);
         let weak = out
@@ -793,17 +842,34 @@ name = \"area\"
         let lookup: Vec<&str> = out.lookup.lines().collect();
         assert_eq!(lookup[0], "pseudonym,kind,key_version,identifier");
         assert_eq!(
-            lookup.iter().filter(|l| l.ends_with(",RSSMRA85T10A562S")).count(),
+            lookup
+                .iter()
+                .filter(|l| l.ends_with(",RSSMRA85T10A562S"))
+                .count(),
             1,
             "{lookup:?}"
         );
-        assert!(lookup.contains(&format!("{weak},name_birth,1,DANGELO|ANNA|1990-02-01|F").as_str()));
+        assert!(
+            lookup.contains(&format!("{weak},name_birth,1,DANGELO|ANNA|1990-02-01|F").as_str())
+        );
         assert_eq!(a.lookup_entries as usize, lookup.len() - 1);
 
         // Quarantine: file, line, raw column, rule and the reason.
-        assert!(out.quarantine.contains("raw.csv,4,CF,tax_code,"), "{}", out.quarantine);
-        assert!(out.quarantine.contains("check character"), "{}", out.quarantine);
-        assert!(out.quarantine.contains("raw.csv,6,NASCITA,date,"), "{}", out.quarantine);
+        assert!(
+            out.quarantine.contains("raw.csv,4,CF,tax_code,"),
+            "{}",
+            out.quarantine
+        );
+        assert!(
+            out.quarantine.contains("check character"),
+            "{}",
+            out.quarantine
+        );
+        assert!(
+            out.quarantine.contains("raw.csv,6,NASCITA,date,"),
+            "{}",
+            out.quarantine
+        );
     }
 
     #[test]
@@ -813,14 +879,25 @@ name = \"area\"
         std::fs::write(&spec_path, SPEC).expect("spec");
         let spec = CustodianSpec::load(&spec_path).expect("spec");
         let key = KeyRing::generate("lab", "city").expect("key");
-        let mut run = Run::new(&spec, &key, &dir.path().join("l.csv"), &dir.path().join("q.csv"))
-            .expect("run");
-        let mut f = run.file("raw.csv", 0, &dir.path().join("o.parquet")).expect("file");
-        f.row(7, &[None; 6], Some("expected 6 fields, found 9")).expect("row");
+        let mut run = Run::new(
+            &spec,
+            &key,
+            &dir.path().join("l.csv"),
+            &dir.path().join("q.csv"),
+        )
+        .expect("run");
+        let mut f = run
+            .file("raw.csv", 0, &dir.path().join("o.parquet"))
+            .expect("file");
+        f.row(7, &[None; 6], Some("expected 6 fields, found 9"))
+            .expect("row");
         f.finish().expect("finish");
         let acc = run.finish().expect("acc");
         assert_eq!((acc.rows_in, acc.rows_quarantined), (1, 1));
         let q = std::fs::read_to_string(dir.path().join("q.csv")).expect("q");
-        assert!(q.contains("raw.csv,7,,row,\"expected 6 fields, found 9\""), "{q}");
+        assert!(
+            q.contains("raw.csv,7,,row,\"expected 6 fields, found 9\""),
+            "{q}"
+        );
     }
 }

@@ -239,7 +239,10 @@ fn read_lookup(
             return Err(ReidentifyError::BadLookup {
                 path: p.clone(),
                 line: 1,
-                message: format!("not a lookup table: the header must be {}", LOOKUP_HEADER.join(",")),
+                message: format!(
+                    "not a lookup table: the header must be {}",
+                    LOOKUP_HEADER.join(",")
+                ),
             });
         }
         for rec in r.records() {
@@ -249,13 +252,15 @@ fn read_lookup(
             if !wanted.contains(pseudo) {
                 continue;
             }
-            let version: u32 = rec.get(2).unwrap_or("").parse().map_err(|_| {
-                ReidentifyError::BadLookup {
-                    path: p.clone(),
-                    line,
-                    message: "key_version is not a number".into(),
-                }
-            })?;
+            let version: u32 =
+                rec.get(2)
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| ReidentifyError::BadLookup {
+                        path: p.clone(),
+                        line,
+                        message: "key_version is not a number".into(),
+                    })?;
             found.insert(
                 pseudo.to_string(),
                 (
@@ -271,7 +276,10 @@ fn read_lookup(
 
 /// Writes the outreach file for the custodian's staff: one row per person found.
 pub fn write_outreach(path: &Path, outcome: &Outcome) -> Result<(), ReidentifyError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io(dir, &e))?;
     let mut w = csv::Writer::from_writer(tmp);
@@ -296,8 +304,17 @@ pub fn write_outreach(path: &Path, outcome: &Outcome) -> Result<(), ReidentifyEr
             }
             _ => ("", "", "", "", "", p.identifier.as_str()),
         };
-        w.write_record([p.pseudonym.as_str(), p.kind.as_str(), tax, s, f, b, x, other])
-            .map_err(|e| io(path, &e))?;
+        w.write_record([
+            p.pseudonym.as_str(),
+            p.kind.as_str(),
+            tax,
+            s,
+            f,
+            b,
+            x,
+            other,
+        ])
+        .map_err(|e| io(path, &e))?;
     }
     let tmp = w.into_inner().map_err(|e| io(path, &e))?;
     tmp.persist(path).map_err(|e| io(path, &e.error))?;
@@ -353,7 +370,11 @@ pub fn verify_audit(log: &Path) -> Result<usize, ReidentifyError> {
     let text = std::fs::read_to_string(log).map_err(|e| io(log, &e))?;
     let mut prev = String::new();
     let mut n = 0;
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let e: AuditEntry = serde_json::from_str(line).map_err(|err| ReidentifyError::Refused {
             path: log.to_path_buf(),
             message: format!("line {}: not an audit entry ({err})", i + 1),
@@ -390,8 +411,12 @@ mod tests {
     fn setup() -> (tempfile::TempDir, KeyRing, PathBuf, String, String) {
         let dir = tempfile::tempdir().expect("tempdir");
         let key = KeyRing::generate("lab-a", "city").expect("key");
-        let strong = key.pseudonymizer("tax_code", false).pseudonym("RSSMRA85T10A562S");
-        let weak = key.pseudonymizer("name_birth", true).pseudonym("BIANCHI|ANNA|1990-02-01|F");
+        let strong = key
+            .pseudonymizer("tax_code", false)
+            .pseudonym("RSSMRA85T10A562S");
+        let weak = key
+            .pseudonymizer("name_birth", true)
+            .pseudonym("BIANCHI|ANNA|1990-02-01|F");
         let lookup = dir.path().join("lookup.csv");
         std::fs::write(
             &lookup,
@@ -423,7 +448,11 @@ mod tests {
             .expect("key")
             .pseudonymizer("tax_code", false)
             .pseudonym("VRDGPP70A01F257X");
-        let p = list(dir.path(), "Contatto per assegno di inclusione non richiesto", &[&strong, &weak, &other]);
+        let p = list(
+            dir.path(),
+            "Contatto per assegno di inclusione non richiesto",
+            &[&strong, &weak, &other],
+        );
         let l = OutreachList::read(&p).expect("list");
         let out = reidentify(&key, &l, &[lookup]).expect("reidentify");
         assert_eq!((out.requested, out.found, out.not_found), (3, 2, 1));
@@ -433,7 +462,10 @@ mod tests {
         write_outreach(&csv_out, &out).expect("write");
         let text = std::fs::read_to_string(&csv_out).expect("read");
         assert!(text.contains(",tax_code,RSSMRA85T10A562S,"), "{text}");
-        assert!(text.contains(",name_birth,,BIANCHI,ANNA,1990-02-01,F,"), "{text}");
+        assert!(
+            text.contains(",name_birth,,BIANCHI,ANNA,1990-02-01,F,"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -443,8 +475,14 @@ mod tests {
         let e = OutreachList::read(&p).expect_err("no purpose").to_string();
         assert!(e.contains("declares no purpose"), "{e}");
         let bad = dir.path().join("bad.csv");
-        std::fs::write(&bad, "# purpose: contattare le famiglie in difficoltà\npseudonym\nRSSMRA85T10A562S\n").expect("w");
-        let e = OutreachList::read(&bad).expect_err("identifier").to_string();
+        std::fs::write(
+            &bad,
+            "# purpose: contattare le famiglie in difficoltà\npseudonym\nRSSMRA85T10A562S\n",
+        )
+        .expect("w");
+        let e = OutreachList::read(&bad)
+            .expect_err("identifier")
+            .to_string();
         assert!(e.contains("is not a pseudonym"), "{e}");
     }
 
@@ -452,12 +490,20 @@ mod tests {
     fn a_lookup_from_another_key_or_altered_is_refused() {
         let (dir, _key, lookup, strong, _) = setup();
         let other_key = KeyRing::generate("lab-a", "city").expect("key");
-        let p = list(dir.path(), "Contatto per assegno di inclusione non richiesto", &[&strong]);
+        let p = list(
+            dir.path(),
+            "Contatto per assegno di inclusione non richiesto",
+            &[&strong],
+        );
         let l = OutreachList::read(&p).expect("list");
-        let e = reidentify(&other_key, &l, &[lookup]).expect_err("other key").to_string();
+        let e = reidentify(&other_key, &l, &[lookup])
+            .expect_err("other key")
+            .to_string();
         assert!(e.contains("does not match the key"), "{e}");
         let wrong_lab = KeyRing::generate("lab-b", "city").expect("key");
-        let e = reidentify(&wrong_lab, &l, &[]).expect_err("other lab").to_string();
+        let e = reidentify(&wrong_lab, &l, &[])
+            .expect_err("other lab")
+            .to_string();
         assert!(e.contains("belongs to lab `lab-b`"), "{e}");
     }
 

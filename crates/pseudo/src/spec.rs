@@ -68,7 +68,9 @@ pub enum Action {
         fallback: Option<[usize; 4]>,
     },
     /// Values derived from a tax code; the code itself is dropped.
-    Derive { derive: Vec<(Derived, String)> },
+    Derive {
+        derive: Vec<(Derived, String)>,
+    },
     Generalize(Target),
     Keep,
 }
@@ -264,8 +266,8 @@ impl Ctx<'_> {
 }
 
 fn parse(path: &Path, text: &str) -> Result<CustodianSpec, SpecError> {
-    let raw: RawSpec =
-        toml::from_str(text).map_err(|e| SpecError::Config(vec![from_toml_error(path, text, &e)]))?;
+    let raw: RawSpec = toml::from_str(text)
+        .map_err(|e| SpecError::Config(vec![from_toml_error(path, text, &e)]))?;
     let mut cx = Ctx {
         file: path,
         text,
@@ -356,8 +358,7 @@ fn parse(path: &Path, text: &str) -> Result<CustodianSpec, SpecError> {
         };
         let kind = col.kind.as_ref().map(|k| k.get_ref().as_str());
         let composite = kind == Some("name_birth");
-        if froms.is_empty() || (froms.len() > 1 && !composite) || (composite && froms.len() != 4)
-        {
+        if froms.is_empty() || (froms.len() > 1 && !composite) || (composite && froms.len() != 4) {
             cx.err(
                 col.from.span(),
                 key("from"),
@@ -416,7 +417,11 @@ fn parse(path: &Path, text: &str) -> Result<CustodianSpec, SpecError> {
         };
         let is_tax = kind == Some("tax_code");
         if !derive.is_empty() && !is_tax {
-            let s = col.derive.as_ref().map(|d| d.span()).unwrap_or(span.clone());
+            let s = col
+                .derive
+                .as_ref()
+                .map(|d| d.span())
+                .unwrap_or(span.clone());
             cx.err(
                 s,
                 key("derive"),
@@ -443,11 +448,29 @@ fn parse(path: &Path, text: &str) -> Result<CustodianSpec, SpecError> {
         if action != "generalize" {
             for (k, present, s) in [
                 ("to", col.to.is_some(), col.to.as_ref().map(|x| x.span())),
-                ("streets", col.streets.is_some(), col.streets.as_ref().map(|x| x.span())),
-                ("bands", col.bands.is_some(), col.bands.as_ref().map(|x| x.span())),
-                ("band_width", col.band_width.is_some(), col.band_width.as_ref().map(|x| x.span())),
+                (
+                    "streets",
+                    col.streets.is_some(),
+                    col.streets.as_ref().map(|x| x.span()),
+                ),
+                (
+                    "bands",
+                    col.bands.is_some(),
+                    col.bands.as_ref().map(|x| x.span()),
+                ),
+                (
+                    "band_width",
+                    col.band_width.is_some(),
+                    col.band_width.as_ref().map(|x| x.span()),
+                ),
             ] {
-                only(&mut cx, present, k, s.unwrap_or(span.clone()), "applies to action = \"generalize\"");
+                only(
+                    &mut cx,
+                    present,
+                    k,
+                    s.unwrap_or(span.clone()),
+                    "applies to action = \"generalize\"",
+                );
             }
         }
         let action = match action {
@@ -633,7 +656,10 @@ fn parse(path: &Path, text: &str) -> Result<CustodianSpec, SpecError> {
         header_row: raw.header_row.as_ref().map_or(1, |h| *h.get_ref()),
         sheet: raw.sheet.clone(),
         date_formats,
-        null_values: raw.null_values.clone().unwrap_or_else(|| vec![String::new()]),
+        null_values: raw
+            .null_values
+            .clone()
+            .unwrap_or_else(|| vec![String::new()]),
         unique: Vec::new(),
         period: None,
         columns: read_columns
@@ -731,11 +757,22 @@ action = \"drop\"
         ))
         .expect("valid");
         let raw: Vec<&str> = s.read.columns.iter().map(|c| c.from.as_str()).collect();
-        assert_eq!(raw, ["CF", "COGNOME", "NOME", "NASCITA", "SESSO", "ETA", "ZONA"]);
+        assert_eq!(
+            raw,
+            ["CF", "COGNOME", "NOME", "NASCITA", "SESSO", "ETA", "ZONA"]
+        );
         let out: Vec<String> = s.output_columns().into_iter().map(|(n, _)| n).collect();
         assert_eq!(
             out,
-            ["person_pid", "birth_year", "sex", "person_wpid", "birth_month", "eta", "zona"]
+            [
+                "person_pid",
+                "birth_year",
+                "sex",
+                "person_wpid",
+                "birth_month",
+                "eta",
+                "zona"
+            ]
         );
         assert_eq!(s.dropped, ["NOTE"]);
         assert_eq!(s.reference_year, 2024);
@@ -772,15 +809,23 @@ name = \"x\"
         assert!(err.contains("register.toml:10:"), "{err}");
         assert!(err.contains("unknown action `pseudonymise`"), "{err}");
         assert!(err.contains("columns[1].derive"), "{err}");
-        assert!(err.contains("values can be derived only from a tax code"), "{err}");
-        assert!(err.contains("output column `x` is written 2 times"), "{err}");
+        assert!(
+            err.contains("values can be derived only from a tax code"),
+            "{err}"
+        );
+        assert!(
+            err.contains("output column `x` is written 2 times"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_keys_and_bad_generalizations_are_refused() {
-        let err = load(&format!("{HEAD}colour = 1\n[[columns]]\nfrom = \"A\"\naction = \"keep\"\n"))
-            .expect_err("unknown key")
-            .to_string();
+        let err = load(&format!(
+            "{HEAD}colour = 1\n[[columns]]\nfrom = \"A\"\naction = \"keep\"\n"
+        ))
+        .expect_err("unknown key")
+        .to_string();
         assert!(err.contains("colour"), "{err}");
         let err = load(&format!(
             "{HEAD}[[columns]]\nfrom = \"A\"\naction = \"generalize\"\nto = \"decade\"\n"

@@ -160,7 +160,7 @@ pub fn source_specs(first: i32, last: i32) -> Vec<SourceSpec> {
     };
     let relations: Vec<&str> = Relation::LABELS.to_vec();
     let [birth_year, sex, born_in_italy] = from_tax_code();
-    let derived = vec![birth_year, sex, born_in_italy];
+    let derived = [birth_year, sex, born_in_italy];
     let with = |mut head: Vec<ColumnSpec>, tail: Vec<ColumnSpec>| {
         head.extend(derived.iter().cloned());
         head.extend(tail);

@@ -77,7 +77,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let lab = args.dir.join("lab");
     say(
         quiet,
-        &format!("3/4 building the lab project {} (pseudonymized data only)", lab.display()),
+        &format!(
+            "3/4 building the lab project {} (pseudonymized data only)",
+            lab.display()
+        ),
     );
     let project = super::load_project(&lab)?;
     let report = super::build::build(&project, false, None, quiet)?;

@@ -39,7 +39,15 @@ pub struct Args {
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let key = super::key::open_key(&args.key)?;
     let spec = CustodianSpec::load(&args.spec).map_err(|e| UsageError(e.to_string()))?;
-    let acc = pseudonymize(&spec, &key, &args.inputs, &args.out, &args.lookup, args.quarantine.as_deref(), quiet)?;
+    let acc = pseudonymize(
+        &spec,
+        &key,
+        &args.inputs,
+        &args.out,
+        &args.lookup,
+        args.quarantine.as_deref(),
+        quiet,
+    )?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&acc)?),
         _ if quiet => {}
@@ -137,7 +145,14 @@ pub fn pseudonymize(
             }
             let list: Vec<String> = findings
                 .iter()
-                .map(|f| format!("`{}` ({}, e.g. {})", f.column, f.kind, f.examples.join(", ")))
+                .map(|f| {
+                    format!(
+                        "`{}` ({}, e.g. {})",
+                        f.column,
+                        f.kind,
+                        f.examples.join(", ")
+                    )
+                })
                 .collect();
             anyhow::bail!(UsageError(format!(
                 "{}: the output would still hold direct identifiers in column {}; outputs deleted. Drop, pseudonymize or generalize those columns in {}",

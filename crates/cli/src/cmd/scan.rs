@@ -51,7 +51,9 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         ),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record(["file", "column", "kind", "count", "scanned", "by_name", "examples"])?;
+            w.write_record([
+                "file", "column", "kind", "count", "scanned", "by_name", "examples",
+            ])?;
             for f in &findings {
                 w.write_record([
                     f.file.as_str(),
@@ -74,7 +76,11 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
                     f.finding.kind,
                     f.finding.count,
                     f.finding.scanned,
-                    if f.finding.by_name { "; named like one" } else { "" },
+                    if f.finding.by_name {
+                        "; named like one"
+                    } else {
+                        ""
+                    },
                     if f.finding.examples.is_empty() {
                         String::new()
                     } else {
@@ -130,7 +136,10 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
             .collect();
         entries.sort();
         for e in entries {
-            let name = e.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = e
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             if e.is_dir() || format_of(&e).is_some() {
                 collect(&e, out)?;
             }
@@ -140,7 +149,10 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         out.push(p.to_path_buf());
         Ok(())
     } else {
-        anyhow::bail!(super::UsageError(format!("{}: no such file or folder", p.display())))
+        anyhow::bail!(super::UsageError(format!(
+            "{}: no such file or folder",
+            p.display()
+        )))
     }
 }
 
@@ -195,8 +207,16 @@ fn sniff(path: &Path) -> anyhow::Result<project::SourceSpec> {
         holder: String::new(),
         description: String::new(),
         files: vec![path.display().to_string()],
-        format: if format_is_jsonl { FileFormat::Jsonl } else { format },
-        encoding: if utf8 { Encoding::Utf8 } else { Encoding::Windows1252 },
+        format: if format_is_jsonl {
+            FileFormat::Jsonl
+        } else {
+            format
+        },
+        encoding: if utf8 {
+            Encoding::Utf8
+        } else {
+            Encoding::Windows1252
+        },
         delimiter,
         quote: b'"',
         decimal: '.',

@@ -87,7 +87,9 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         if let Some(done) = custodian_step(&args.out, quiet)?
             && !quiet
         {
-            eprintln!("custodian step (keys and lookups in custodian/, pseudonymized data in lab/data/):");
+            eprintln!(
+                "custodian step (keys and lookups in custodian/, pseudonymized data in lab/data/):"
+            );
             crate::custodian::print(&done);
         }
         if !quiet {

@@ -47,11 +47,18 @@ fn quarantine_holds_exactly_the_injected_invalid_rows() {
         let mut r = csv::Reader::from_path(&p).expect("quarantine csv");
         for row in r.records() {
             let row = row.expect("row");
-            got.insert((source.to_string(), stem(&row[0]), row[1].parse().expect("line")));
+            got.insert((
+                source.to_string(),
+                stem(&row[0]),
+                row[1].parse().expect("line"),
+            ));
             at_custodian += 1;
         }
     }
-    assert!(at_custodian > 0, "invalid tax codes are quarantined at the custodian");
+    assert!(
+        at_custodian > 0,
+        "invalid tax codes are quarantined at the custodian"
+    );
 
     let st = status(&lab);
     for src in st["sources"].as_array().expect("sources") {
@@ -68,7 +75,11 @@ fn quarantine_holds_exactly_the_injected_invalid_rows() {
         );
         // Lines are the holder's own: the pseudonymized file carries them.
         for row in query(&lab, &format!("SELECT _file, _line FROM quarantine.{name}")) {
-            got.insert((name.to_string(), stem(&row[0]), row[1].parse().expect("line")));
+            got.insert((
+                name.to_string(),
+                stem(&row[0]),
+                row[1].parse().expect("line"),
+            ));
         }
     }
     let extra: Vec<_> = got.difference(&expected).take(5).collect();

@@ -27,7 +27,15 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("demo");
-    ok(&["demo", "--no-serve", "--dir", s(&dir), "--scale", "0.02", "--quiet"]);
+    ok(&[
+        "demo",
+        "--no-serve",
+        "--dir",
+        s(&dir),
+        "--scale",
+        "0.02",
+        "--quiet",
+    ]);
 
     // The custodian holds the raw sources, the keys and the lookup tables.
     assert!(dir.join("custodian/city.key").is_file());
@@ -42,7 +50,11 @@ fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
     // in every file including the warehouse.
     let mut lab_files = Vec::new();
     files_under(&dir.join("lab"), &mut lab_files);
-    assert!(lab_files.iter().any(|p| p.extension().is_some_and(|e| e == "parquet")));
+    assert!(
+        lab_files
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "parquet"))
+    );
     for p in &lab_files {
         let name = p.file_name().expect("name").to_string_lossy().to_string();
         assert!(
@@ -52,7 +64,8 @@ fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
         );
         let head = std::fs::read(p).expect("read");
         assert!(
-            !head.starts_with(b"{\"format\":\"datalab-key") && !head.starts_with(b"pseudonym,kind,key_version"),
+            !head.starts_with(b"{\"format\":\"datalab-key")
+                && !head.starts_with(b"pseudonym,kind,key_version"),
             "a key or a lookup table in the lab: {}",
             p.display()
         );
@@ -89,7 +102,12 @@ fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
     }
 
     // The scanner does find them on the custodian's side: exit code 1, findings per column.
-    let out = datalab(&["scan", s(&dir.join("custodian/anagrafe")), "--format", "json"]);
+    let out = datalab(&[
+        "scan",
+        s(&dir.join("custodian/anagrafe")),
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("scan json");
     let found: BTreeSet<(String, String)> = report["findings"]
@@ -117,8 +135,13 @@ fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
     }
     // Examples are masked: no full tax code in the report.
     let text = String::from_utf8_lossy(&out.stdout);
-    let raw = std::fs::read_to_string(dir.join("custodian/anagrafe/anagrafe_2024.csv")).expect("raw");
-    let first_code = raw.lines().nth(1).and_then(|l| l.split(';').nth(1)).expect("a code");
+    let raw =
+        std::fs::read_to_string(dir.join("custodian/anagrafe/anagrafe_2024.csv")).expect("raw");
+    let first_code = raw
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(';').nth(1))
+        .expect("a code");
     assert!(!text.contains(first_code));
 }
 
@@ -132,15 +155,32 @@ fn an_outreach_list_comes_back_as_people_only_at_the_custodian() {
     let sql = "SELECT DISTINCT i.person_pid FROM isee i WHERE i.isee < 3000
                AND i.person_pid NOT IN (SELECT person_pid FROM min_income) LIMIT 25";
     let no_purpose = datalab(&[
-        "outreach", "--project", s(&lab), "--purpose", "", "--requested-by", "x", "--sql", sql,
-        "--out", s(&list),
+        "outreach",
+        "--project",
+        s(&lab),
+        "--purpose",
+        "",
+        "--requested-by",
+        "x",
+        "--sql",
+        sql,
+        "--out",
+        s(&list),
     ]);
     assert_eq!(no_purpose.status.code(), Some(2));
     ok(&[
-        "outreach", "--project", s(&lab), "--quiet",
-        "--purpose", "Informare le famiglie con ISEE molto basso sull'Assegno di inclusione",
-        "--requested-by", "Ufficio di piano",
-        "--sql", sql, "--out", s(&list),
+        "outreach",
+        "--project",
+        s(&lab),
+        "--quiet",
+        "--purpose",
+        "Informare le famiglie con ISEE molto basso sull'Assegno di inclusione",
+        "--requested-by",
+        "Ufficio di piano",
+        "--sql",
+        sql,
+        "--out",
+        s(&list),
     ]);
     let listed: Vec<String> = std::fs::read_to_string(&list)
         .expect("list")
@@ -156,9 +196,16 @@ fn an_outreach_list_comes_back_as_people_only_at_the_custodian() {
     let env = [("DATALAB_KEY_PASSPHRASE", DEMO_PASSPHRASE)];
     ok_with(
         &[
-            "reidentify", "--quiet", "--key", s(&key),
-            "--lookup", s(&tmp.path().join("custodian/lookup")),
-            "--in", s(&list), "--out", s(&out),
+            "reidentify",
+            "--quiet",
+            "--key",
+            s(&key),
+            "--lookup",
+            s(&tmp.path().join("custodian/lookup")),
+            "--in",
+            s(&list),
+            "--out",
+            s(&out),
         ],
         &env,
     );
@@ -176,25 +223,42 @@ fn an_outreach_list_comes_back_as_people_only_at_the_custodian() {
     let (raw, _, _) = encoding_rs::WINDOWS_1252.decode(&raw);
     for (_, code) in &people {
         assert_eq!(code.len(), 16, "{code}");
-        assert!(raw.contains(code.as_str()), "{code} is not an ISEE declarant");
+        assert!(
+            raw.contains(code.as_str()),
+            "{code} is not an ISEE declarant"
+        );
     }
     // The run is audited.
-    let audit = std::fs::read_to_string(tmp.path().join("custodian/reidentify-audit.jsonl")).expect("audit");
-    assert!(audit.contains("Assegno di inclusione") && audit.contains("\"found\":"), "{audit}");
+    let audit = std::fs::read_to_string(tmp.path().join("custodian/reidentify-audit.jsonl"))
+        .expect("audit");
+    assert!(
+        audit.contains("Assegno di inclusione") && audit.contains("\"found\":"),
+        "{audit}"
+    );
 
     // A list without a declared purpose is refused (exit code 2), and a wrong passphrase too.
     let bare = tmp.path().join("bare.csv");
     std::fs::write(&bare, format!("pseudonym\n{}\n", listed[0])).expect("bare");
-    let refused = datalab_with(
-        &["reidentify", "--key", s(&key), "--lookup", s(&tmp.path().join("custodian/lookup")), "--in", s(&bare), "--out", s(&tmp.path().join("x.csv"))],
-        &env,
-    );
+    let reidentify = |list: &Path, passphrase: &str| {
+        datalab_with(
+            &[
+                "reidentify",
+                "--key",
+                s(&key),
+                "--lookup",
+                s(&tmp.path().join("custodian/lookup")),
+                "--in",
+                s(list),
+                "--out",
+                s(&tmp.path().join("x.csv")),
+            ],
+            &[("DATALAB_KEY_PASSPHRASE", passphrase)],
+        )
+    };
+    let refused = reidentify(&bare, DEMO_PASSPHRASE);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("purpose"));
-    let wrong = datalab_with(
-        &["reidentify", "--key", s(&key), "--lookup", s(&tmp.path().join("custodian/lookup")), "--in", s(&list), "--out", s(&tmp.path().join("x.csv"))],
-        &[("DATALAB_KEY_PASSPHRASE", "not the passphrase at all")],
-    );
+    let wrong = reidentify(&list, "not the passphrase at all");
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong passphrase"));
     // The lab has no command that re-identifies: nothing in its folder can.
@@ -251,6 +315,28 @@ fn pids(parquet: &Path) -> Vec<Option<String>> {
     out
 }
 
+/// Runs `datalab pseudonymize` over `d/raw.csv` with `d/spec.toml` and key `d/KEY.key`, writing
+/// `d/OUT.parquet` and `d/OUT.csv` (the lookup); returns stdout (the JSON accounting).
+fn pseudonymize_raw(d: &Path, key: &str, out: &str) -> String {
+    ok_with(
+        &[
+            "pseudonymize",
+            "--format",
+            "json",
+            "--key",
+            s(&d.join(format!("{key}.key"))),
+            "--spec",
+            s(&d.join("spec.toml")),
+            s(&d.join("raw.csv")),
+            "--out",
+            s(&d.join(format!("{out}.parquet"))),
+            "--lookup",
+            s(&d.join(format!("{out}.csv"))),
+        ],
+        &pass(),
+    )
+}
+
 #[test]
 fn a_partner_pseudonymizes_with_a_sealed_share_and_links_with_the_city() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -258,39 +344,100 @@ fn a_partner_pseudonymizes_with_a_sealed_share_and_links_with_the_city() {
     std::fs::write(d.join("raw.csv"), RAW).expect("raw");
     std::fs::write(d.join("spec.toml"), SPEC).expect("spec");
     let env = pass();
-    ok_with(&["key", "new", "-q", "--lab", "test-lab", "--out", s(&d.join("city.key"))], &env);
-    // Refuses to overwrite a key.
-    let again = datalab_with(&["key", "new", "--lab", "x", "--out", s(&d.join("city.key"))], &env);
-    assert_eq!(again.status.code(), Some(2));
-    ok_with(&["key", "keypair", "-q", "--name", "agency", "--out", s(&d.join("agency"))], &env);
-    ok_with(&["key", "keypair", "-q", "--name", "other", "--out", s(&d.join("other"))], &env);
     ok_with(
-        &["key", "share", "-q", "--key", s(&d.join("city.key")), "--to", s(&d.join("agency.pub")), "--out", s(&d.join("share"))],
+        &[
+            "key",
+            "new",
+            "-q",
+            "--lab",
+            "test-lab",
+            "--out",
+            s(&d.join("city.key")),
+        ],
+        &env,
+    );
+    // Refuses to overwrite a key.
+    let again = datalab_with(
+        &["key", "new", "--lab", "x", "--out", s(&d.join("city.key"))],
+        &env,
+    );
+    assert_eq!(again.status.code(), Some(2));
+    ok_with(
+        &[
+            "key",
+            "keypair",
+            "-q",
+            "--name",
+            "agency",
+            "--out",
+            s(&d.join("agency")),
+        ],
+        &env,
+    );
+    ok_with(
+        &[
+            "key",
+            "keypair",
+            "-q",
+            "--name",
+            "other",
+            "--out",
+            s(&d.join("other")),
+        ],
+        &env,
+    );
+    ok_with(
+        &[
+            "key",
+            "share",
+            "-q",
+            "--key",
+            s(&d.join("city.key")),
+            "--to",
+            s(&d.join("agency.pub")),
+            "--out",
+            s(&d.join("share")),
+        ],
         &env,
     );
     let share = std::fs::read_to_string(d.join("share")).expect("share");
     assert!(share.contains("datalab-key-share"));
     ok_with(
-        &["key", "accept", "-q", "--share", s(&d.join("share")), "--identity", s(&d.join("agency.identity")), "--out", s(&d.join("agency.key"))],
+        &[
+            "key",
+            "accept",
+            "-q",
+            "--share",
+            s(&d.join("share")),
+            "--identity",
+            s(&d.join("agency.identity")),
+            "--out",
+            s(&d.join("agency.key")),
+        ],
         &env,
     );
     let stolen = datalab_with(
-        &["key", "accept", "--share", s(&d.join("share")), "--identity", s(&d.join("other.identity")), "--out", s(&d.join("other.key"))],
+        &[
+            "key",
+            "accept",
+            "--share",
+            s(&d.join("share")),
+            "--identity",
+            s(&d.join("other.identity")),
+            "--out",
+            s(&d.join("other.key")),
+        ],
         &env,
     );
-    assert!(!stolen.status.success(), "another identity opened the share");
+    assert!(
+        !stolen.status.success(),
+        "another identity opened the share"
+    );
 
     let mut results = Vec::new();
     for who in ["city", "agency"] {
-        let out = d.join(format!("{who}.parquet"));
-        let stdout = ok_with(
-            &[
-                "pseudonymize", "--format", "json", "--key", s(&d.join(format!("{who}.key"))),
-                "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&out),
-                "--lookup", s(&d.join(format!("{who}-lookup.csv"))),
-            ],
-            &env,
-        );
+        let stdout = pseudonymize_raw(d, who, &format!("{who}-lookup"));
+        let out = d.join(format!("{who}-lookup.parquet"));
         let acc: serde_json::Value = serde_json::from_str(&stdout).expect("accounting");
         assert_eq!(acc["rows_in"], 4);
         // The code with an invalid check character is quarantined at the custodian.
@@ -300,29 +447,43 @@ fn a_partner_pseudonymizes_with_a_sealed_share_and_links_with_the_city() {
         assert_eq!(acc["unread_columns"], serde_json::json!(["ID"]), "{acc}");
         results.push(pids(&out));
     }
-    assert_eq!(results[0], results[1], "the partner's pseudonyms equal the city's");
+    assert_eq!(
+        results[0], results[1],
+        "the partner's pseudonyms equal the city's"
+    );
     let p = &results[0];
-    assert_eq!(p[0], p[1], "normalization: case and spacing do not change the pseudonym");
+    assert_eq!(
+        p[0], p[1],
+        "normalization: case and spacing do not change the pseudonym"
+    );
     assert!(p[0].as_deref().is_some_and(|x| x.starts_with("p1.")));
     assert!(p[2].as_deref().is_some_and(|x| x.starts_with("w1.")));
     let q = std::fs::read_to_string(d.join("city-lookup.quarantine.csv")).expect("quarantine");
     assert!(q.contains("raw.csv,4,CF,tax_code,"), "{q}");
 
     // Another lab's key gives other pseudonyms.
-    ok_with(&["key", "new", "-q", "--lab", "another-lab", "--out", s(&d.join("b.key"))], &env);
     ok_with(
-        &["pseudonymize", "-q", "--key", s(&d.join("b.key")), "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&d.join("b.parquet")), "--lookup", s(&d.join("b.csv"))],
+        &[
+            "key",
+            "new",
+            "-q",
+            "--lab",
+            "another-lab",
+            "--out",
+            s(&d.join("b.key")),
+        ],
         &env,
     );
+    pseudonymize_raw(d, "b", "b");
     let other = pids(&d.join("b.parquet"));
     assert!(other.iter().zip(p).all(|(a, b)| a != b));
 
     // Rotation: new pseudonyms carry version 2.
-    ok_with(&["key", "rotate", "-q", "--key", s(&d.join("city.key"))], &env);
     ok_with(
-        &["pseudonymize", "-q", "--key", s(&d.join("city.key")), "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&d.join("v2.parquet")), "--lookup", s(&d.join("v2.csv"))],
+        &["key", "rotate", "-q", "--key", s(&d.join("city.key"))],
         &env,
     );
+    pseudonymize_raw(d, "city", "v2");
     let v2 = pids(&d.join("v2.parquet"));
     assert!(v2[0].as_deref().is_some_and(|x| x.starts_with("p2.")));
 }
@@ -334,13 +495,38 @@ fn pseudonymize_refuses_an_output_that_would_still_identify() {
     std::fs::write(d.join("raw.csv"), RAW).expect("raw");
     std::fs::write(
         d.join("spec.toml"),
-        SPEC.replace("from = \"COGNOME\"\naction = \"drop\"", "from = \"NOME\"\naction = \"keep\"\nname = \"nome\""),
+        SPEC.replace(
+            "from = \"COGNOME\"\naction = \"drop\"",
+            "from = \"NOME\"\naction = \"keep\"\nname = \"nome\"",
+        ),
     )
     .expect("spec");
     let env = pass();
-    ok_with(&["key", "new", "-q", "--lab", "l", "--out", s(&d.join("k.key"))], &env);
+    ok_with(
+        &[
+            "key",
+            "new",
+            "-q",
+            "--lab",
+            "l",
+            "--out",
+            s(&d.join("k.key")),
+        ],
+        &env,
+    );
     let out = datalab_with(
-        &["pseudonymize", "--key", s(&d.join("k.key")), "--spec", s(&d.join("spec.toml")), s(&d.join("raw.csv")), "--out", s(&d.join("o.parquet")), "--lookup", s(&d.join("l.csv"))],
+        &[
+            "pseudonymize",
+            "--key",
+            s(&d.join("k.key")),
+            "--spec",
+            s(&d.join("spec.toml")),
+            s(&d.join("raw.csv")),
+            "--out",
+            s(&d.join("o.parquet")),
+            "--lookup",
+            s(&d.join("l.csv")),
+        ],
         &env,
     );
     assert_eq!(out.status.code(), Some(2));
@@ -363,9 +549,16 @@ fn the_build_refuses_files_that_hold_direct_identifiers() {
     assert!(err.contains("raw.csv"), "{err}");
     assert!(err.contains("refused by the identifier guard"), "{err}");
     assert!(err.contains("`CF` (") && err.contains("tax_code"), "{err}");
-    assert!(!err.contains("RSSMRA85T10A562S"), "examples are masked: {err}");
     assert!(
-        query(dir, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'payments'")[0][0] == "0",
+        !err.contains("RSSMRA85T10A562S"),
+        "examples are masked: {err}"
+    );
+    assert!(
+        query(
+            dir,
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'payments'"
+        )[0][0]
+            == "0",
         "nothing was loaded"
     );
 
@@ -377,7 +570,10 @@ fn the_build_refuses_files_that_hold_direct_identifiers() {
     let out = datalab(&["build", "--project", s(dir)]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("`CF` (") && err.contains("not_a_pseudonym"), "{err}");
+    assert!(
+        err.contains("`CF` (") && err.contains("not_a_pseudonym"),
+        "{err}"
+    );
 }
 
 /// Precision and recall of the person links against the synthetic city's truth.
@@ -397,7 +593,10 @@ fn person_links_match_the_truth() {
     let mut r = csv::Reader::from_path(tmp.path().join("truth/record_links.csv")).expect("truth");
     for x in r.records() {
         let x = x.expect("row");
-        truth.insert((x[0].to_string(), stem(&x[1]), x[2].parse().expect("line")), x[4].to_string());
+        truth.insert(
+            (x[0].to_string(), stem(&x[1]), x[2].parse().expect("line")),
+            x[4].to_string(),
+        );
     }
     let rows = query(
         &lab,
@@ -407,14 +606,26 @@ fn person_links_match_the_truth() {
     let mut who: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
     for x in rows.iter().filter(|x| x[0] == "register") {
         let t = &truth[&(x[0].clone(), stem(&x[1]), x[2].parse().expect("line"))];
-        *who.entry(x[3].clone()).or_default().entry(t.clone()).or_default() += 1;
+        *who.entry(x[3].clone())
+            .or_default()
+            .entry(t.clone())
+            .or_default() += 1;
     }
     let identity: HashMap<&String, &String> = who
         .iter()
-        .map(|(p, m)| (p, m.iter().max_by_key(|(_, n)| **n).map(|(t, _)| t).expect("one")))
+        .map(|(p, m)| {
+            (
+                p,
+                m.iter()
+                    .max_by_key(|(_, n)| **n)
+                    .map(|(t, _)| t)
+                    .expect("one"),
+            )
+        })
         .collect();
     let residents: BTreeSet<&String> = identity.values().copied().collect();
-    let (mut linked, mut correct, mut linkable, mut weak_linked, mut weak_correct) = (0, 0, 0, 0, 0);
+    let (mut linked, mut correct, mut linkable, mut weak_linked, mut weak_correct) =
+        (0, 0, 0, 0, 0);
     for x in rows.iter().filter(|x| x[0] != "register") {
         let t = &truth[&(x[0].clone(), stem(&x[1]), x[2].parse().expect("line"))];
         if residents.contains(t) {

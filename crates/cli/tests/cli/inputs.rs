@@ -259,7 +259,10 @@ fn xlsx_with_title(rows: &[Application<'_>]) -> Vec<u8> {
     let ws = wb.add_worksheet();
     ws.write_string(0, 0, "Comune di Esempio - Domande di contributo 2023")
         .expect("title");
-    for (c, h) in ["ID", "SERVIZIO", "DATA_DOMANDA", "IMPORTO"].iter().enumerate() {
+    for (c, h) in ["ID", "SERVIZIO", "DATA_DOMANDA", "IMPORTO"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(3, c as u16, *h).expect("header");
     }
     for (i, (id, name, (y, m, d), amount)) in rows.iter().enumerate() {
@@ -1146,7 +1149,10 @@ fn literal_quote_inside_the_last_field_is_not_truncation() {
 fn last_record_without_a_final_newline_loads() {
     check_loads(
         &spec("t.csv", "csv", SIMPLE),
-        &[("data/t.csv", b"id,label,amount\n1,Anna,10.5\n2,Bruno,\"20\"")],
+        &[(
+            "data/t.csv",
+            b"id,label,amount\n1,Anna,10.5\n2,Bruno,\"20\"",
+        )],
         "SELECT id, label, amount, _line FROM t ORDER BY id",
         &[&["1", "Anna", "10.5", "2"], &["2", "Bruno", "20.0", "3"]],
     );

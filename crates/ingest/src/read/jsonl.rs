@@ -93,7 +93,11 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
                 .at_byte(start));
             }
             Err(e) => {
-                let width = if whole { keys.len() } else { spec.columns.len() };
+                let width = if whole {
+                    keys.len()
+                } else {
+                    spec.columns.len()
+                };
                 let cells: Vec<Cell<'_>> = (0..width).map(|_| Cell::Null).collect();
                 sink.row(&Row {
                     line,

@@ -51,9 +51,9 @@ pub(super) fn read(spec: &SourceSpec, path: &Path, sink: &mut dyn Sink) -> Resul
     for batch in reader {
         let batch = batch.map_err(|e| bad(&e))?;
         let origin_lines = match origin {
-            Some(o) => Some(
-                arrow::compute::cast(batch.column(o), &DataType::Int64).map_err(|e| bad(&e))?,
-            ),
+            Some(o) => {
+                Some(arrow::compute::cast(batch.column(o), &DataType::Int64).map_err(|e| bad(&e))?)
+            }
             None => None,
         };
         let cols: Vec<std::sync::Arc<dyn Array>> = positions
