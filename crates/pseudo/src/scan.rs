@@ -956,6 +956,10 @@ const NAME_MIN_VALUES: u64 = 5;
 const PHONE_SHARE: (u64, u64) = (1, 100);
 /// Fewest phone numbers in a column not named as a phone.
 const PHONE_MIN_COUNT: u64 = 2;
+/// Distinct values per column whose verdict is remembered: categorical columns (sex, zone,
+/// dates, codes) repeat a few values millions of times, and a lookup is far cheaper than the
+/// detectors. The counts stay exact: a remembered value counts every time it is seen.
+const MEMO_VALUES: usize = 4096;
 
 /// What a column holds, accumulated value by value.
 #[derive(Debug, Clone)]
@@ -969,6 +973,8 @@ pub struct ColumnScan {
     attempts: [u32; 6],
     name_hits: u64,
     buf: String,
+    /// Verdicts of values already seen: (detector bits, is a name).
+    memo: std::collections::HashMap<Box<str>, (u8, bool)>,
 }
 
 impl ColumnScan {
@@ -987,6 +993,7 @@ impl ColumnScan {
             attempts: [0; 6],
             name_hits: 0,
             buf: String::new(),
+            memo: std::collections::HashMap::new(),
         }
     }
 
@@ -1008,8 +1015,20 @@ impl ColumnScan {
             return;
         }
         self.non_null += 1;
-        let phone_column = self.by_name == Some(IdentifierKind::Phone);
-        let bits = detect_bits(value, phone_column);
+        let (bits, name) = match self.memo.get(value) {
+            Some(&v) => v,
+            None => {
+                let phone_column = self.by_name == Some(IdentifierKind::Phone);
+                let v = (
+                    detect_bits(value, phone_column),
+                    is_name_value(value, &mut self.buf),
+                );
+                if self.memo.len() < MEMO_VALUES {
+                    self.memo.insert(value.into(), v);
+                }
+                v
+            }
+        };
         if bits != 0 {
             for kind in IdentifierKind::ALL {
                 if bits & kind.bit() != 0 {
@@ -1018,7 +1037,7 @@ impl ColumnScan {
                 }
             }
         }
-        if is_name_value(value, &mut self.buf) {
+        if name {
             self.name_hits += 1;
             self.add_example(IdentifierKind::Name, value);
         }
