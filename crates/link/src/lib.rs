@@ -307,6 +307,12 @@ struct Tally {
     ambiguous: u64,
     no_key: u64,
     outside: u64,
+    /// Records whose sex could be compared with the spine's, and those that differ.
+    sex_compared: u64,
+    sex_conflicts: u64,
+    /// The same for the birth year.
+    year_compared: u64,
+    year_conflicts: u64,
 }
 
 /// A column-oriented Parquet writer for one link table.
@@ -678,18 +684,31 @@ async fn run(
                         .or_default()
                         .entry(ph)
                         .or_default() += 1;
-                    let sex = text(&a[4 + nk], r);
+                    let sex = match text(&a[4 + nk], r) {
+                        Some("M") => 1u8,
+                        Some("F") => 2,
+                        _ => 0,
+                    };
                     let by = int(&bya, r);
-                    if sex.is_some() || by.is_some() {
+                    if src.spine {
+                        // What the spine says about the person, over all its periods.
                         let e = attrs.entry(ph).or_insert((0, i64::MAX, i64::MIN));
-                        match sex {
-                            Some("M") => e.0 |= 1,
-                            Some("F") => e.0 |= 2,
-                            _ => {}
-                        }
+                        e.0 |= sex;
                         if let Some(y) = by {
                             e.1 = e.1.min(y);
                             e.2 = e.2.max(y);
+                        }
+                    } else if let Some(&(ssex, lo, hi)) = attrs.get(&ph) {
+                        let t = tallies
+                            .get_mut(&(spec.name.clone(), year.unwrap_or(0)))
+                            .ok_or_else(|| step_err("tally missing"))?;
+                        if sex != 0 && ssex != 0 {
+                            t.sex_compared += 1;
+                            t.sex_conflicts += u64::from(ssex & sex == 0);
+                        }
+                        if let Some(y) = by.filter(|_| lo != i64::MAX) {
+                            t.year_compared += 1;
+                            t.year_conflicts += u64::from(y < lo || y > hi);
                         }
                     }
                     if hh.is_some()
@@ -744,6 +763,7 @@ async fn run(
         q.f(6, (records > 0).then(|| count as f64 / records as f64));
         q.end_row()
     };
+    let spine_name = spine.spec.name.as_str();
     for ((source, year), t) in &tallies {
         let y = (*year != 0).then_some(*year);
         row(
@@ -783,6 +803,28 @@ async fn run(
             t.outside,
         )?;
         row(&mut quality, "no_key", source, None, y, t.records, t.no_key)?;
+        if t.sex_compared > 0 {
+            row(
+                &mut quality,
+                "conflicting_sex",
+                source,
+                Some(spine_name),
+                y,
+                t.sex_compared,
+                t.sex_conflicts,
+            )?;
+        }
+        if t.year_compared > 0 {
+            row(
+                &mut quality,
+                "conflicting_birth_year",
+                source,
+                Some(spine_name),
+                y,
+                t.year_compared,
+                t.year_conflicts,
+            )?;
+        }
     }
     for ((source, year), people) in &seen {
         let y = (*year != 0).then_some(*year);
@@ -812,6 +854,7 @@ async fn run(
             )?;
         }
     }
+    // Within the spine: one person, two sexes or two birth years over the periods.
     let with_sex = attrs.values().filter(|a| a.0 != 0).count() as u64;
     let sex_conflicts = attrs.values().filter(|a| a.0 == 3).count() as u64;
     let with_by = attrs.values().filter(|a| a.1 != i64::MAX).count() as u64;
@@ -822,7 +865,7 @@ async fn run(
     row(
         &mut quality,
         "conflicting_sex",
-        "*",
+        spine_name,
         None,
         None,
         with_sex,
@@ -831,7 +874,7 @@ async fn run(
     row(
         &mut quality,
         "conflicting_birth_year",
-        "*",
+        spine_name,
         None,
         None,
         with_by,

@@ -630,13 +630,22 @@ fn push_derived(
             continue;
         };
         values.push(match d {
-            Derived::BirthYear => Value::Int(tc.birth_year(spec.reference_year) as i64),
+            Derived::BirthYear => Value::Int(birth_year(
+                tc.birth_year_2(),
+                spec.reference_year - spec.min_age as i32,
+            ) as i64),
             Derived::BirthMonth => Value::Int(tc.birth_month() as i64),
             Derived::Sex => Value::Owned(tc.sex().to_string()),
             Derived::BirthPlaceCode => Value::Owned(tc.birth_place_code()),
             Derived::BornInItaly => Value::Bool(tc.born_in_italy()),
         });
     }
+}
+
+/// The latest year ending in `yy` that is not after `cap` (the reference year minus the
+/// youngest age in the file).
+fn birth_year(yy: u8, cap: i32) -> i32 {
+    cap - (cap - i32::from(yy)).rem_euclid(100)
 }
 
 fn weak_identifier(
@@ -870,6 +879,18 @@ name = \"area\"
             "{}",
             out.quarantine
         );
+    }
+
+    #[test]
+    fn a_birth_year_is_the_latest_that_leaves_the_person_old_enough() {
+        // Reference 2024, anyone: 24 -> 2024, 25 -> 1925.
+        assert_eq!((birth_year(24, 2024), birth_year(25, 2024)), (2024, 1925));
+        // Adults only (2024 - 18 = 2006): 06 -> 2006, 07 -> 1907.
+        assert_eq!(birth_year(6, 2006), 2006);
+        assert_eq!(birth_year(7, 2006), 1907);
+        // A declarant with code year 23 is born in 1923, not 2023.
+        assert_eq!(birth_year(23, 2006), 1923);
+        assert_eq!(birth_year(0, 2006), 2000);
     }
 
     #[test]

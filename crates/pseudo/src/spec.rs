@@ -41,6 +41,9 @@ pub struct CustodianSpec {
     pub read: SourceSpec,
     /// Pivot year for two-digit tax-code birth years.
     pub reference_year: i32,
+    /// Youngest age of the people in the file: a tax code's birth year is the latest year with
+    /// its two digits that is at least `min_age` years before `reference_year`.
+    pub min_age: u32,
     pub outputs: Vec<Output>,
     /// Raw columns explicitly dropped.
     pub dropped: Vec<String>,
@@ -203,6 +206,7 @@ struct RawSpec {
     date_formats: Option<Vec<String>>,
     null_values: Option<Vec<String>>,
     reference_year: Option<Spanned<i32>>,
+    min_age: Option<u32>,
     columns: Spanned<Vec<Spanned<RawColumn>>>,
 }
 
@@ -686,6 +690,7 @@ fn parse(path: &Path, text: &str) -> Result<CustodianSpec, SpecError> {
         source,
         read,
         reference_year,
+        min_age: raw.min_age.unwrap_or(0),
         outputs,
         dropped,
     })

@@ -194,6 +194,9 @@ pub struct CustodianSpec {
     pub sheet: Option<&'static str>,
     pub date_formats: Vec<&'static str>,
     pub null_values: Vec<&'static str>,
+    /// Youngest age of the people in the file (declarants, applicants): it settles the century
+    /// of a tax code's two-digit birth year.
+    pub min_age: Option<u32>,
     pub columns: Vec<Entry>,
 }
 
@@ -210,6 +213,7 @@ pub fn custodian_specs() -> Vec<CustodianSpec> {
         sheet: None,
         date_formats: vec![date_format],
         null_values: vec![""],
+        min_age: None,
         columns: Vec::new(),
     };
     let weak = Entry {
@@ -261,6 +265,7 @@ pub fn custodian_specs() -> Vec<CustodianSpec> {
         },
         CustodianSpec {
             encoding: "windows-1252",
+            min_age: Some(18),
             columns: vec![
                 keep("PROTOCOLLO_DSU", "protocol"),
                 tax_code("CF_DICHIARANTE"),
@@ -302,6 +307,7 @@ pub fn custodian_specs() -> Vec<CustodianSpec> {
             delimiter: None,
             header_row: Some(housing::HEADER_ROW),
             sheet: Some(housing::SHEET),
+            min_age: Some(18),
             columns: vec![
                 keep("NUMERO_DOMANDA", "application_id"),
                 tax_code("CF_RICHIEDENTE"),
@@ -317,6 +323,7 @@ pub fn custodian_specs() -> Vec<CustodianSpec> {
             ..csv("housing", housing::FILE, "", "%d/%m/%Y")
         },
         CustodianSpec {
+            min_age: Some(18),
             columns: vec![
                 keep("ID_DOMANDA", "application_id"),
                 tax_code("CF_RICHIEDENTE"),
@@ -334,6 +341,7 @@ pub fn custodian_specs() -> Vec<CustodianSpec> {
         CustodianSpec {
             key: KeyHolder::LabourAgency,
             format: "jsonl",
+            min_age: Some(16),
             delimiter: None,
             header_row: None,
             columns: vec![
@@ -400,6 +408,9 @@ pub fn render(spec: &CustodianSpec, title: &str, holder: &str, reference_year: i
     let _ = writeln!(s, "date_formats = {}", list(&spec.date_formats));
     let _ = writeln!(s, "null_values = {}", list(&spec.null_values));
     let _ = writeln!(s, "reference_year = {reference_year}");
+    if let Some(a) = spec.min_age {
+        let _ = writeln!(s, "min_age = {a}");
+    }
     for c in &spec.columns {
         s.push_str("\n[[columns]]\n");
         if c.from.len() == 1 {

@@ -883,6 +883,7 @@ fn custodian_specs_parse_and_name_only_raw_columns() {
         "date_formats",
         "null_values",
         "reference_year",
+        "min_age",
         "columns",
     ];
     let column_keys = [

@@ -313,7 +313,9 @@ generalized with: one row per street (`street` exactly as written before the civ
 zone, `zone`, `postcode`); the historic centre (Q1) is 41121, every other zone takes 41122 to
 41126 by the direction of its centroid from the city centre, in five 72-degree sectors
 counter-clockwise from due east. Birth years the custodian derives from a tax code read its
-two-digit year against the last simulated year: someone born in 1923 is derived as 2023 (the
+two-digit year as the latest year that leaves the person at least `min_age` years old in the
+last simulated year (`min_age = 18` for ISEE declarants, housing and minimum-income applicants,
+16 for GOL participants): only people aged 100 or more plus `min_age` get the wrong century (the
 true birth dates are in `persons.csv`).
 
 ## zone_rates.csv

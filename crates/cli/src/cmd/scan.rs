@@ -135,11 +135,8 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         entries.sort();
+        // Hidden folders too: the warehouse (`.datalab/`) is a lab-side file like any other.
         for e in entries {
-            let name = e
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
             if e.is_dir() || format_of(&e).is_some() {
                 collect(&e, out)?;
             }

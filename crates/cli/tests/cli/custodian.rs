@@ -657,3 +657,146 @@ fn person_links_match_the_truth() {
     );
     assert_eq!(q[0][0].parse::<u64>().expect("count"), linked);
 }
+
+/// A pseudonym-shaped value: `p1.` (or `w1.`) and 26 base32 characters made of `tag`.
+fn pn(weak: bool, tag: char) -> String {
+    format!(
+        "{}1.{}a",
+        if weak { 'w' } else { 'p' },
+        tag.to_string().repeat(25)
+    )
+}
+
+/// Linkage on a hand-made lab: every figure of the quality report computed by hand.
+#[test]
+fn link_tables_and_quality_on_a_hand_computed_case() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (a, b, c, d, x) = (
+        pn(false, 'b'),
+        pn(false, 'c'),
+        pn(false, 'd'),
+        pn(false, 'e'),
+        pn(false, 'f'),
+    );
+    let (ra, rb, rc, rd) = (
+        pn(false, 'g'),
+        pn(false, 'h'),
+        pn(false, 'i'),
+        pn(false, 'j'),
+    );
+    let (wa, wb, shared, wunknown) = (pn(true, 'k'), pn(true, 'l'), pn(true, 'm'), pn(true, 'n'));
+    let (h1, h2, h3) = (pn(false, 'o'), pn(false, 'p'), pn(false, 'q'));
+    // The spine: A in 2023 and 2024, B, C and D in 2024; C and D share a weak pseudonym
+    // (namesakes born the same day).
+    let register = format!(
+        "person_pid,register_pid,person_wpid,household_pid,sex,birth_year,ref_date\n\
+         {a},{ra},{wa},{h1},M,1980,2023-12-31\n\
+         {a},{ra},{wa},{h1},M,1980,2024-12-31\n\
+         {b},{rb},{wb},{h1},F,1985,2024-12-31\n\
+         {c},{rc},{shared},{h2},F,1990,2024-12-31\n\
+         {d},{rd},{shared},{h3},M,1990,2024-12-31\n"
+    );
+    // ISEE 2024: A with the wrong sex; B twice (once by tax code, once weak); an ambiguous
+    // weak pseudonym; X, not a resident, twice; an unknown weak pseudonym.
+    let isee = format!(
+        "protocol,person_pid,sex,submission_date\n\
+         1,{a},F,2024-03-01\n\
+         2,{b},F,2024-03-02\n\
+         3,{wb},,2024-03-03\n\
+         4,{shared},,2024-03-04\n\
+         5,{x},M,2024-03-05\n\
+         6,{x},M,2024-06-05\n\
+         7,{wunknown},,2024-03-07\n"
+    );
+    let pid = |name: &str| {
+        format!("[[columns]]\nname = \"{name}\"\ntype = \"string\"\npseudonym = true\n\n")
+    };
+    let register_spec = format!(
+        "format_version = 1\nfiles = [\"register.csv\"]\nformat = \"csv\"\nperiod = \"ref_date\"\n\n{}{}{}{}[[columns]]\nname = \"sex\"\ntype = \"string\"\n\n[[columns]]\nname = \"birth_year\"\ntype = \"integer\"\n\n[[columns]]\nname = \"ref_date\"\ntype = \"date\"\n",
+        pid("person_pid"),
+        pid("register_pid"),
+        pid("person_wpid"),
+        pid("household_pid")
+    );
+    let isee_spec = format!(
+        "format_version = 1\nfiles = [\"isee.csv\"]\nformat = \"csv\"\nperiod = \"submission_date\"\n\n[[columns]]\nname = \"protocol\"\ntype = \"integer\"\n\n{}[[columns]]\nname = \"sex\"\ntype = \"string\"\n\n[[columns]]\nname = \"submission_date\"\ntype = \"date\"\n",
+        pid("person_pid")
+    );
+    project(
+        dir,
+        &[("register", &register_spec), ("isee", &isee_spec)],
+        &[
+            ("register.csv", register.as_bytes()),
+            ("isee.csv", isee.as_bytes()),
+        ],
+    );
+    std::fs::write(
+        dir.join("datalab.toml"),
+        "format_version = 1\nname = \"t\"\n\n[linkage]\nspine = \"register\"\nperson_keys = [\"person_pid\", \"register_pid\", \"person_wpid\"]\nhousehold_key = \"household_pid\"\n",
+    )
+    .expect("datalab.toml");
+    ok(&["build", "--project", s(dir), "--quiet"]);
+
+    let records = query(
+        dir,
+        "SELECT line, person, method, weak, in_spine FROM link_records WHERE source = 'isee' ORDER BY line",
+    );
+    let expect = [
+        [a.as_str(), "person_pid", "false", "true"],
+        [b.as_str(), "person_pid", "false", "true"],
+        [b.as_str(), "weak:person_pid", "true", "true"],
+        ["", "ambiguous", "false", "false"],
+        [x.as_str(), "person_pid", "false", "false"],
+        [x.as_str(), "person_pid", "false", "false"],
+        [wunknown.as_str(), "weak:person_pid", "true", "false"],
+    ];
+    assert_eq!(records.len(), expect.len(), "{records:?}");
+    for (got, want) in records.iter().zip(expect) {
+        assert_eq!(&got[1..], &want, "line {}", got[0]);
+    }
+    // Every register row belongs to the person named by its tax-code pseudonym.
+    let spine = query(
+        dir,
+        "SELECT COUNT(*), COUNT(DISTINCT person) FROM link_records WHERE source = 'register' AND method = 'person_pid'",
+    );
+    assert_eq!(spine, [["5", "4"]]);
+    let households = query(
+        dir,
+        "SELECT year, person, household FROM link_households ORDER BY year, person",
+    );
+    let mut want: Vec<[String; 3]> = vec![
+        ["2023".into(), a.clone(), h1.clone()],
+        ["2024".into(), a.clone(), h1.clone()],
+        ["2024".into(), b.clone(), h1.clone()],
+        ["2024".into(), c.clone(), h2.clone()],
+        ["2024".into(), d.clone(), h3.clone()],
+    ];
+    want.sort();
+    assert_eq!(
+        households,
+        want.iter().map(|r| r.to_vec()).collect::<Vec<_>>()
+    );
+
+    let q = |metric: &str, source: &str| {
+        query(
+            dir,
+            &format!(
+                "SELECT records, count FROM link_quality WHERE metric = '{metric}' AND source = '{source}' AND (year = 2024 OR year IS NULL) AND other_source IS DISTINCT FROM 'isee'"
+            ),
+        )
+    };
+    assert_eq!(q("linked_to_spine", "isee"), [["7", "3"]]);
+    assert_eq!(q("weak_links", "isee"), [["7", "1"]]);
+    assert_eq!(q("ambiguous", "isee"), [["7", "1"]]);
+    assert_eq!(q("outside_spine", "isee"), [["7", "3"]]);
+    assert_eq!(q("no_key", "isee"), [["7", "0"]]);
+    // A and B have a sex in both; A's differs.
+    assert_eq!(q("conflicting_sex", "isee"), [["2", "1"]]);
+    // Persons in ISEE 2024: A, B, X and the unknown weak one; B and X have two records each.
+    assert_eq!(q("persons_with_several_records", "isee"), [["4", "2"]]);
+    // Of those four, A and B are residents in 2024.
+    assert_eq!(q("overlap", "isee"), [["4", "2"]]);
+    // The register 2024: 4 persons, each once.
+    assert_eq!(q("persons_with_several_records", "register"), [["4", "0"]]);
+}
