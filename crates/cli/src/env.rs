@@ -16,22 +16,26 @@ pub const DATALAB_PROJECT: EnvVar = EnvVar {
 /// The passphrase of a key file (custodian commands), for scripts.
 pub const DATALAB_KEY_PASSPHRASE: EnvVar = EnvVar {
     name: "DATALAB_KEY_PASSPHRASE",
-    doc: "passphrase of the custodian's key file (and of a partner's identity) for key, pseudonymize and reidentify; without it the passphrase is read from the terminal",
+    doc: "passphrase of the custodian's key file (and of a partner's identity) for key, pseudonymize and reidentify; without it the passphrase is typed at the terminal (not echoed) or read from a pipe",
 };
 
 /// All of them, for `datalab env` and the README.
 pub const ALL: &[EnvVar] = &[DATALAB_PROJECT, DATALAB_KEY_PASSPHRASE];
 
-/// The key passphrase: from `DATALAB_KEY_PASSPHRASE`, else one line read from standard input
-/// (prompted on stderr).
+/// The key passphrase: from `DATALAB_KEY_PASSPHRASE`, else typed at the terminal without echo,
+/// else one line read from standard input (a pipe).
 pub fn key_passphrase(what: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
     if let Ok(p) = std::env::var(DATALAB_KEY_PASSPHRASE.name) {
         return Ok(p);
     }
-    eprint!("passphrase for {what}: ");
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    let p = line.trim_end_matches(['\n', '\r']).to_string();
+    let p = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("passphrase for {what}: "))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    };
     if p.is_empty() {
         anyhow::bail!(crate::cmd::UsageError(format!(
             "no passphrase for {what}: set {} or type it",

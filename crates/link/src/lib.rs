@@ -307,6 +307,8 @@ struct Tally {
     ambiguous: u64,
     no_key: u64,
     outside: u64,
+    /// Records identified by a weak pseudonym, linked to the spine or not.
+    weak_records: u64,
     /// Records whose sex could be compared with the spine's, and those that differ.
     sex_compared: u64,
     sex_conflicts: u64,
@@ -665,6 +667,7 @@ async fn run(
                     .entry((spec.name.clone(), year.unwrap_or(0)))
                     .or_default();
                 t.records += 1;
+                t.weak_records += u64::from(weak || ambiguous);
                 if in_spine {
                     t.spine += 1;
                     if weak {
@@ -803,6 +806,15 @@ async fn run(
             t.outside,
         )?;
         row(&mut quality, "no_key", source, None, y, t.records, t.no_key)?;
+        row(
+            &mut quality,
+            "weak_pseudonyms",
+            source,
+            None,
+            y,
+            t.records,
+            t.weak_records,
+        )?;
         if t.sex_compared > 0 {
             row(
                 &mut quality,

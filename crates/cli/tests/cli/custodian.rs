@@ -791,6 +791,7 @@ fn link_tables_and_quality_on_a_hand_computed_case() {
     assert_eq!(q("ambiguous", "isee"), [["7", "1"]]);
     assert_eq!(q("outside_spine", "isee"), [["7", "3"]]);
     assert_eq!(q("no_key", "isee"), [["7", "0"]]);
+    assert_eq!(q("weak_pseudonyms", "isee"), [["7", "3"]]);
     // A and B have a sex in both; A's differs.
     assert_eq!(q("conflicting_sex", "isee"), [["2", "1"]]);
     // Persons in ISEE 2024: A, B, X and the unknown weak one; B and X have two records each.
