@@ -81,8 +81,25 @@ fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a key, identity or lookup kept inside a lab project: keys and lookups live only at
+/// the custodian, so no lab-side folder can re-identify anyone.
+pub fn refuse_lab_side(path: &std::path::Path) -> anyhow::Result<()> {
+    let abs = std::path::absolute(path)?;
+    for dir in abs.ancestors().skip(1) {
+        if dir.join(project::PROJECT_FILE).is_file() {
+            anyhow::bail!(UsageError(format!(
+                "{} is inside the lab project {}: keys and lookup tables must stay with the custodian, outside any lab folder",
+                path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Opens a key file with the passphrase from the environment or the terminal.
 pub fn open_key(path: &std::path::Path) -> anyhow::Result<KeyRing> {
+    refuse_lab_side(path)?;
     let pass = crate::env::key_passphrase(&path.display().to_string())?;
     Ok(KeyRing::open(path, &pass)?)
 }
@@ -96,6 +113,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     match args.command {
         KeyCommand::New { out, lab, holder } => {
             refuse_existing(&out)?;
+            refuse_lab_side(&out)?;
             let pass = crate::env::key_passphrase(&out.display().to_string())?;
             let key = KeyRing::generate(&lab, &holder)?;
             key.save(&out, &pass)?;
@@ -132,6 +150,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             let identity = out.with_extension("identity");
             let public = out.with_extension("pub");
             refuse_existing(&identity)?;
+            refuse_lab_side(&identity)?;
             let pass = crate::env::key_passphrase(&identity.display().to_string())?;
             let id = PartnerIdentity::generate(&name)?;
             id.save(&identity, &pass)?;
@@ -163,6 +182,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             out,
         } => {
             refuse_existing(&out)?;
+            refuse_lab_side(&out)?;
             let pass = crate::env::key_passphrase(&identity.display().to_string())?;
             let id = PartnerIdentity::open(&identity, &pass)?;
             let body = std::fs::read(&share)?;

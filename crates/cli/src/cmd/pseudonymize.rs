@@ -37,6 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    super::key::refuse_lab_side(&args.lookup)?;
     let key = super::key::open_key(&args.key)?;
     let spec = CustodianSpec::load(&args.spec).map_err(|e| UsageError(e.to_string()))?;
     let acc = pseudonymize(

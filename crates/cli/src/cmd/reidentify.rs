@@ -26,6 +26,9 @@ pub struct Args {
 
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let list = OutreachList::read(&args.input).map_err(|e| super::UsageError(e.to_string()))?;
+    for l in &args.lookup {
+        super::key::refuse_lab_side(l)?;
+    }
     let key = super::key::open_key(&args.key)?;
     let outcome = pseudo::reidentify::reidentify(&key, &list, &args.lookup)
         .map_err(|e| super::UsageError(e.to_string()))?;

@@ -80,6 +80,20 @@ fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
     assert!(report["findings"].as_array().expect("findings").is_empty());
     assert!(report["files"].as_u64().expect("files") > 20, "{report}");
 
+    // Generalized on the way: addresses became postcodes through the street table, birth
+    // dates months.
+    let lab = dir.join("lab");
+    let pc = query(
+        &lab,
+        "SELECT COUNT(*), COUNT(postcode), MIN(postcode), MAX(postcode), MIN(CAST(date_part('day', birth_month) AS BIGINT)), MAX(CAST(date_part('day', birth_month) AS BIGINT)) FROM register",
+    );
+    assert_eq!(pc[0][0], pc[0][1], "every address has a postcode: {pc:?}");
+    assert!(
+        pc[0][2].as_str() >= "41121" && pc[0][3].as_str() <= "41126",
+        "{pc:?}"
+    );
+    assert_eq!((pc[0][4].as_str(), pc[0][5].as_str()), ("1", "1"), "{pc:?}");
+
     // No tax code of the lookups appears in any text file of the lab.
     let lookup = std::fs::read_to_string(dir.join("custodian/lookup/isee.csv")).expect("lookup");
     let codes: Vec<&str> = lookup
@@ -261,8 +275,26 @@ fn an_outreach_list_comes_back_as_people_only_at_the_custodian() {
     let wrong = reidentify(&list, "not the passphrase at all");
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong passphrase"));
-    // The lab has no command that re-identifies: nothing in its folder can.
-    assert!(!lab.join("city.key").exists());
+    // A key copied into the lab folder is refused: re-identification happens only outside it.
+    let copied = lab.join("city.key");
+    std::fs::copy(&key, &copied).expect("copy key");
+    let inside = datalab_with(
+        &[
+            "reidentify",
+            "--key",
+            s(&copied),
+            "--lookup",
+            s(&tmp.path().join("custodian/lookup")),
+            "--in",
+            s(&list),
+            "--out",
+            s(&tmp.path().join("y.csv")),
+        ],
+        &env,
+    );
+    assert_eq!(inside.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&inside.stderr).contains("inside the lab project"));
+    assert!(!tmp.path().join("y.csv").exists());
 }
 
 const RAW: &str = "ID;CF;COGNOME;NOME;NASCITA;SESSO;IMPORTO\n\
