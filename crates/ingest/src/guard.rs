@@ -133,7 +133,19 @@ impl GuardSink<'_> {
 
 impl Sink for GuardSink<'_> {
     fn header(&mut self, names: &[String]) {
-        self.columns = names.to_vec();
+        // A column without a name (a title block above the header, a blank header cell) is
+        // still scanned, under its position.
+        self.columns = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if n.trim().is_empty() {
+                    format!("column_{}", i + 1)
+                } else {
+                    n.clone()
+                }
+            })
+            .collect();
         let flags = self.pseudonym_flags();
         match &mut self.table {
             Some(t) => t.columns(&self.columns, &flags),

@@ -1102,7 +1102,12 @@ impl ColumnScan {
         let mut findings = Vec::new();
         for kind in IdentifierKind::ALL {
             let by_name = self.by_name == Some(kind);
-            if !by_name && !self.found_by_values(kind) {
+            let by_values = self.found_by_values(kind);
+            // A column named like a street whose values carry no house number is a list of
+            // streets (a street table, a territorial lookup), not of addresses.
+            let streets_only =
+                kind == IdentifierKind::Address && self.non_null > 0 && self.count(kind) == 0;
+            if !by_values && (!by_name || streets_only) {
                 continue;
             }
             findings.push(Finding {
@@ -1193,6 +1198,35 @@ impl TableScan {
             .into_iter()
             .flat_map(ColumnScan::finish)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod street_tests {
+    use super::*;
+
+    #[test]
+    fn a_column_of_street_names_is_not_a_column_of_addresses() {
+        let mut c = ColumnScan::new("street");
+        for v in [
+            "VIA SANTA CHIARA",
+            "VIALE MARTIRI DELLA LIBERTA",
+            "PIAZZA GRANDE",
+        ] {
+            c.observe(Some(v));
+        }
+        assert!(c.finish().is_empty());
+        let mut c = ColumnScan::new("indirizzo");
+        c.observe(Some("VIA SANTA CHIARA, 57"));
+        let f = c.finish();
+        assert_eq!(
+            (f.len(), f[0].kind, f[0].by_name),
+            (1, IdentifierKind::Address, true)
+        );
+        // An empty column named like an address still tells: nothing to look at, so be strict.
+        let mut c = ColumnScan::new("indirizzo");
+        c.observe(None);
+        assert_eq!(c.finish().len(), 1);
     }
 }
 

@@ -147,6 +147,37 @@ fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
             "{want:?} not in {found:?}"
         );
     }
+    // Over the whole custodian folder: every raw microdata file, whatever its format, is
+    // flagged; the partners' aggregated tables are not.
+    let out = datalab(&["scan", s(&dir.join("custodian")), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("scan json");
+    let flagged: BTreeSet<String> = all["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            Path::new(f["file"].as_str().expect("file"))
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .to_string()
+        })
+        .collect();
+    for raw in [
+        "isee_dsu.csv",
+        "cartella_sociale.csv",
+        "domande_erp.xlsx",
+        "reddito_minimo.csv",
+        "gol_misure.jsonl",
+        "anagrafe_2019.csv",
+    ] {
+        assert!(flagged.contains(raw), "{raw} not flagged: {flagged:?}");
+    }
+    for aggregate in ["passi_prevalenze.csv", "infortuni.csv", "stradario.csv"] {
+        assert!(!flagged.contains(aggregate), "{aggregate} flagged: {all}");
+    }
+
     // Examples are masked: no full tax code in the report.
     let text = String::from_utf8_lossy(&out.stdout);
     let raw =
