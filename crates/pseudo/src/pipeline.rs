@@ -72,6 +72,9 @@ pub struct Accounting {
     pub unread_columns: Vec<String>,
     /// Output files written.
     pub files: Vec<FileAccounting>,
+    /// Direct identifiers the lab's guard would find in the output (it must be empty: the
+    /// caller deletes the output otherwise).
+    pub findings: Vec<crate::scan::Finding>,
 }
 
 /// One output file.
@@ -94,6 +97,10 @@ pub struct Run<'s> {
     quarantine: csv::Writer<tempfile::NamedTempFile>,
     quarantine_path: PathBuf,
     acc: Accounting,
+    /// The output's text columns as the lab's guard will see them, scanned as they are written.
+    scan: crate::scan::TableScan,
+    /// Per output column, its index in `scan` (pseudonyms, numbers and dates are not scanned).
+    scanned: Vec<Option<usize>>,
 }
 
 /// The pseudonymizers of one output.
@@ -105,7 +112,40 @@ struct Makers {
 struct Lookup {
     path: PathBuf,
     writer: csv::Writer<tempfile::NamedTempFile>,
-    seen: HashSet<u128>,
+    /// xxh3-128 of every pseudonym written (16 bytes per distinct identifier).
+    seen: Seen,
+}
+
+type Seen = HashSet<u128, std::hash::BuildHasherDefault<KeyHash>>;
+
+/// A lookup entry waiting for its row to succeed: (hash, pseudonym, kind, identifier).
+type Pending = Vec<(u128, String, String, String)>;
+
+/// Queues a lookup entry unless the pseudonym is already in the lookup (the identifier is built
+/// only for new ones).
+fn remember(pending: &mut Pending, seen: &Seen, p: &str, kind: &str, id: impl FnOnce() -> String) {
+    let h = xxhash_rust::xxh3::xxh3_128(p.as_bytes());
+    if !seen.contains(&h) && !pending.iter().any(|e| e.0 == h) {
+        pending.push((h, p.to_string(), kind.to_string(), id()));
+    }
+}
+
+/// The keys of `Lookup::seen` are already hashes: use their low bits as they are.
+#[derive(Default)]
+struct KeyHash(u64);
+
+impl std::hash::Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
 }
 
 impl<'s> Run<'s> {
@@ -139,14 +179,29 @@ impl<'s> Run<'s> {
         quarantine
             .write_record(["file", "line", "column", "rule", "reason", "value"])
             .map_err(|e| RunError::io(quarantine_path, &e))?;
+        let mut names = Vec::new();
+        let mut scanned = Vec::new();
+        for o in &spec.outputs {
+            let pseudonym = matches!(o.action, Action::Pseudonym { .. });
+            for (i, (name, ty)) in o.columns().into_iter().enumerate() {
+                if ty == ColumnType::String && !(pseudonym && i == 0) {
+                    scanned.push(Some(names.len()));
+                    names.push(name);
+                } else {
+                    scanned.push(None);
+                }
+            }
+        }
         Ok(Run {
+            scan: crate::scan::TableScan::new(names),
+            scanned,
             spec,
             makers,
             key_version: key.current_version(),
             lookup: Lookup {
                 path: lookup_path.to_path_buf(),
                 writer: lookup,
-                seen: HashSet::new(),
+                seen: HashSet::default(),
             },
             quarantine,
             quarantine_path: quarantine_path.to_path_buf(),
@@ -223,9 +278,11 @@ impl<'s> Run<'s> {
             quarantine,
             quarantine_path,
             mut acc,
+            scan,
             ..
         } = self;
         acc.lookup_entries = lookup.seen.len() as u64;
+        acc.findings = scan.finish();
         persist(lookup.writer, &lookup.path)?;
         persist(quarantine, &quarantine_path)?;
         Ok(acc)
@@ -343,7 +400,7 @@ pub struct FileRun<'r, 's> {
     out: PathBuf,
     acc: FileAccounting,
     /// Lookup entries of the current row: (pseudonym, kind, identifier).
-    pending: Vec<(String, String, String)>,
+    pending: Pending,
 }
 
 impl FileRun<'_, '_> {
@@ -384,26 +441,32 @@ impl FileRun<'_, '_> {
                 cells,
                 &mut values,
                 &mut self.pending,
+                &self.run.lookup.seen,
                 &mut self.run.acc,
             );
             if let Err(r) = result {
                 return self.reject(line, r);
             }
         }
-        for (b, v) in self.builders.iter_mut().zip(&values) {
+        for ((b, v), slot) in self.builders.iter_mut().zip(&values).zip(&self.run.scanned) {
             b.push(v);
+            if let Some(i) = *slot {
+                match v {
+                    Value::Str(s) => self.run.scan.observe_value(i, s),
+                    Value::Owned(s) => self.run.scan.observe_value(i, s),
+                    _ => self.run.scan.observe_null(i),
+                }
+            }
         }
         self.lines.append_value(line as i64);
-        for (p, kind, id) in self.pending.drain(..) {
-            let h = xxhash_rust::xxh3::xxh3_128(p.as_bytes());
-            if self.run.lookup.seen.insert(h) {
-                let v = self.run.key_version.to_string();
-                self.run
-                    .lookup
-                    .writer
-                    .write_record([p.as_str(), kind.as_str(), v.as_str(), id.as_str()])
-                    .map_err(|e| RunError::io(&self.run.lookup.path, &e))?;
-            }
+        for (h, p, kind, id) in self.pending.drain(..) {
+            self.run.lookup.seen.insert(h);
+            let v = self.run.key_version.to_string();
+            self.run
+                .lookup
+                .writer
+                .write_record([p.as_str(), kind.as_str(), v.as_str(), id.as_str()])
+                .map_err(|e| RunError::io(&self.run.lookup.path, &e))?;
         }
         self.acc.rows_pseudonymized += 1;
         self.run.acc.rows_pseudonymized += 1;
@@ -480,7 +543,8 @@ fn compute<'c>(
     makers: &Makers,
     cells: &[Option<&'c str>],
     values: &mut Vec<Value<'c>>,
-    pending: &mut Vec<(String, String, String)>,
+    pending: &mut Pending,
+    seen: &Seen,
     acc: &mut Accounting,
 ) -> Result<(), Reject> {
     let cell = |read_index: usize| cells.get(read_index).copied().flatten();
@@ -499,7 +563,7 @@ fn compute<'c>(
                     Some(raw) => {
                         let tc = parse_tax_code(raw, &raw_name(0))?;
                         let p = make(strong, tc.code());
-                        pending.push((p.clone(), kind.name().to_string(), tc.code().to_string()));
+                        remember(pending, seen, &p, kind.name(), || tc.code().to_string());
                         *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
                         values.push(Value::Owned(p));
                         push_derived(spec, derive, Some(&tc), values);
@@ -511,7 +575,7 @@ fn compute<'c>(
                         match (weak, makers.weak.as_ref()) {
                             (Some(id), Some(w)) => {
                                 let p = w.pseudonym(&id);
-                                pending.push((p.clone(), IdKind::NameBirth.name().into(), id));
+                                remember(pending, seen, &p, IdKind::NameBirth.name(), || id);
                                 *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
                                 *acc.weak.entry(o.name.clone()).or_default() += 1;
                                 values.push(Value::Owned(p));
@@ -525,7 +589,7 @@ fn compute<'c>(
                     match weak_identifier(spec, input(0), input(1), input(2), input(3)) {
                         Some(id) => {
                             let p = make(strong, &id);
-                            pending.push((p.clone(), kind.name().to_string(), id));
+                            remember(pending, seen, &p, kind.name(), || id);
                             *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
                             *acc.weak.entry(o.name.clone()).or_default() += 1;
                             values.push(Value::Owned(p));
@@ -537,7 +601,7 @@ fn compute<'c>(
                     Some(raw) => {
                         let id = raw.to_uppercase();
                         let p = make(strong, &id);
-                        pending.push((p.clone(), kind.name().to_string(), id));
+                        remember(pending, seen, &p, kind.name(), || id);
                         *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
                         values.push(Value::Owned(p));
                     }
@@ -665,12 +729,39 @@ fn weak_identifier(
 }
 
 /// Parses a date with the spec's formats, then ISO 8601 (an XLSX date cell arrives as ISO).
+/// `dd/mm/yyyy` and `yyyy-mm-dd`, by far the most common, skip chrono's format interpreter.
 pub fn parse_date(text: &str, formats: &[String]) -> Option<NaiveDate> {
     formats
         .iter()
         .map(String::as_str)
         .chain(["%Y-%m-%d"])
-        .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
+        .find_map(|f| {
+            match f {
+                "%d/%m/%Y" => fixed_date(text, b'/', [6, 3, 0]),
+                "%Y-%m-%d" => fixed_date(text, b'-', [0, 5, 8]),
+                _ => None,
+            }
+            .or_else(|| NaiveDate::parse_from_str(text, f).ok())
+        })
+}
+
+/// A 10-character date with `sep` at the two places between its parts; `at` gives where the
+/// year, the month and the day start.
+fn fixed_date(text: &str, sep: u8, at: [usize; 3]) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 {
+        return None;
+    }
+    let seps = if at[0] == 0 { [4, 7] } else { [2, 5] };
+    if b[seps[0]] != sep || b[seps[1]] != sep {
+        return None;
+    }
+    let num = |from: usize, len: usize| -> Option<u32> {
+        b[from..from + len].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(at[0], 4)? as i32, num(at[1], 2)?, num(at[2], 2)?)
 }
 
 #[cfg(test)]
@@ -879,6 +970,26 @@ name = \"area\"
             "{}",
             out.quarantine
         );
+    }
+
+    #[test]
+    fn fast_dates_agree_with_chrono() {
+        let f = |s: &str| vec![s.to_string()];
+        for (text, fmt) in [
+            ("31/12/2024", "%d/%m/%Y"),
+            ("29/02/2024", "%d/%m/%Y"),
+            ("29/02/2023", "%d/%m/%Y"),
+            ("31/02/2021", "%d/%m/%Y"),
+            ("1/2/2021", "%d/%m/%Y"),
+            ("2024-12-31", "%Y-%m-%d"),
+            ("2024-13-01", "%Y-%m-%d"),
+            ("2024/12/31", "%Y-%m-%d"),
+            ("12/31/2024", "%d/%m/%Y"),
+        ] {
+            let chrono = NaiveDate::parse_from_str(text, fmt).ok();
+            let iso = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+            assert_eq!(parse_date(text, &f(fmt)), chrono.or(iso), "{text} {fmt}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::Format;
 use ingest::read::{Cell, Row, Sink};
 use pseudo::keys::KeyRing;
 use pseudo::pipeline::{Accounting, FileRun, Run};
-use pseudo::spec::{Action, CustodianSpec};
+use pseudo::spec::CustodianSpec;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
@@ -135,60 +135,31 @@ pub fn pseudonymize(
     }
     let acc = run.finish()?;
     bar.finish_and_clear();
-    // The output must pass the lab's guard.
-    let check = lab_view(spec);
-    let guard = crate::guard::ScanGuard;
-    for output in &outputs {
-        let findings = ingest::scan_file(&check, output, &guard)?;
-        if !findings.is_empty() {
-            for o in &outputs {
-                let _ = std::fs::remove_file(o);
-            }
-            let list: Vec<String> = findings
-                .iter()
-                .map(|f| {
-                    format!(
-                        "`{}` ({}, e.g. {})",
-                        f.column,
-                        f.kind,
-                        f.examples.join(", ")
-                    )
-                })
-                .collect();
-            anyhow::bail!(UsageError(format!(
-                "{}: the output would still hold direct identifiers in column {}; outputs deleted. Drop, pseudonymize or generalize those columns in {}",
-                output.display(),
-                list.join("; "),
-                spec.file.display()
-            )));
+    // The output must pass the lab's guard: the pipeline scanned every text value it wrote.
+    if !acc.findings.is_empty() {
+        for o in &outputs {
+            let _ = std::fs::remove_file(o);
         }
+        let list: Vec<String> = acc
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "`{}` ({}, e.g. {})",
+                    f.column,
+                    f.kind,
+                    f.examples.join(", ")
+                )
+            })
+            .collect();
+        anyhow::bail!(UsageError(format!(
+            "{}: the output would still hold direct identifiers in column {}; outputs deleted. Drop, pseudonymize or generalize those columns in {}",
+            out.display(),
+            list.join("; "),
+            spec.file.display()
+        )));
     }
     Ok(acc)
-}
-
-/// The pseudonymized output as the lab will read it: Parquet, pseudonym columns flagged.
-fn lab_view(spec: &CustodianSpec) -> project::SourceSpec {
-    let mut view = spec.read.clone();
-    view.format = model::Format::Parquet;
-    view.columns = spec
-        .outputs
-        .iter()
-        .filter(|o| matches!(o.action, Action::Pseudonym { .. }))
-        .map(|o| project::ColumnSpec {
-            name: o.name.clone(),
-            from: o.name.clone(),
-            ty: model::ColumnType::String,
-            required: false,
-            pseudonym: true,
-            min: None,
-            max: None,
-            allowed: Vec::new(),
-            codelist: None,
-            regex: None,
-            references: None,
-        })
-        .collect();
-    view
 }
 
 fn print_accounting(spec: &CustodianSpec, acc: &Accounting, lookup: &Path) {
