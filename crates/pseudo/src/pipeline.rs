@@ -23,7 +23,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -101,7 +101,23 @@ pub struct Run<'s> {
     scan: crate::scan::TableScan,
     /// Per output column, its index in `scan` (pseudonyms, numbers and dates are not scanned).
     scanned: Vec<Option<usize>>,
+    /// Per output: pseudonyms, weak pseudonyms, values not generalized (names added at the end).
+    counts: Vec<Counts>,
 }
+
+/// What one output did, counted row by row, and the addresses it already located.
+#[derive(Default, Clone)]
+struct Counts {
+    pseudonyms: u64,
+    weak: u64,
+    not_generalized: u64,
+    /// Address -> (zone, postcode), or `None` when the street table does not know it. The same
+    /// address comes back every year; the memo stops growing at [`PLACES_MEMO`] addresses.
+    places: HashMap<Box<str>, Option<(Box<str>, Option<Box<str>>)>>,
+}
+
+/// Most addresses remembered per output (about 100 bytes each).
+const PLACES_MEMO: usize = 500_000;
 
 /// The pseudonymizers of one output.
 struct Makers {
@@ -193,6 +209,7 @@ impl<'s> Run<'s> {
             }
         }
         Ok(Run {
+            counts: vec![Counts::default(); spec.outputs.len()],
             scan: crate::scan::TableScan::new(names),
             scanned,
             spec,
@@ -252,6 +269,7 @@ impl<'s> Run<'s> {
                 bytes_in,
             },
             pending: Vec::new(),
+            buf: String::with_capacity(256),
         })
     }
 
@@ -279,8 +297,22 @@ impl<'s> Run<'s> {
             quarantine_path,
             mut acc,
             scan,
+            counts,
+            spec,
             ..
         } = self;
+        let counts = counts.into_iter();
+        for (o, c) in spec.outputs.iter().zip(counts) {
+            for (map, n) in [
+                (&mut acc.pseudonyms, c.pseudonyms),
+                (&mut acc.weak, c.weak),
+                (&mut acc.not_generalized, c.not_generalized),
+            ] {
+                if n > 0 {
+                    *map.entry(o.name.clone()).or_default() += n;
+                }
+            }
+        }
         acc.lookup_entries = lookup.seen.len() as u64;
         acc.findings = scan.finish();
         persist(lookup.writer, &lookup.path)?;
@@ -343,8 +375,9 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, v: &Value<'_>) {
+    fn push(&mut self, v: &Value<'_>, buf: &str) {
         match (self, v) {
+            (Builder::Str(b), Value::Buf(from, to)) => b.append_value(&buf[*from..*to]),
             (Builder::Str(b), Value::Str(s)) => b.append_value(s),
             (Builder::Str(b), Value::Owned(s)) => b.append_value(s),
             (Builder::Int(b), Value::Int(i)) => b.append_value(*i),
@@ -374,6 +407,8 @@ fn days(d: NaiveDate) -> i32 {
 /// One computed output value.
 enum Value<'a> {
     Null,
+    /// A range of the row's pseudonym buffer.
+    Buf(usize, usize),
     Str(&'a str),
     Owned(String),
     Int(i64),
@@ -401,6 +436,8 @@ pub struct FileRun<'r, 's> {
     acc: FileAccounting,
     /// Lookup entries of the current row: (pseudonym, kind, identifier).
     pending: Pending,
+    /// The current row's pseudonyms, end to end ([`Value::Buf`] points into it).
+    buf: String,
 }
 
 impl FileRun<'_, '_> {
@@ -433,7 +470,13 @@ impl FileRun<'_, '_> {
         self.pending.clear();
         let mut values: Vec<Value<'_>> = Vec::with_capacity(self.builders.len());
         let spec = self.run.spec;
-        for (o, makers) in spec.outputs.iter().zip(&self.run.makers) {
+        self.buf.clear();
+        for ((o, makers), counts) in spec
+            .outputs
+            .iter()
+            .zip(&self.run.makers)
+            .zip(self.run.counts.iter_mut())
+        {
             let result = compute(
                 spec,
                 o,
@@ -442,18 +485,20 @@ impl FileRun<'_, '_> {
                 &mut values,
                 &mut self.pending,
                 &self.run.lookup.seen,
-                &mut self.run.acc,
+                counts,
+                &mut self.buf,
             );
             if let Err(r) = result {
                 return self.reject(line, r);
             }
         }
         for ((b, v), slot) in self.builders.iter_mut().zip(&values).zip(&self.run.scanned) {
-            b.push(v);
+            b.push(v, &self.buf);
             if let Some(i) = *slot {
                 match v {
                     Value::Str(s) => self.run.scan.observe_value(i, s),
                     Value::Owned(s) => self.run.scan.observe_value(i, s),
+                    Value::Buf(a, z) => self.run.scan.observe_value(i, &self.buf[*a..*z]),
                     _ => self.run.scan.observe_null(i),
                 }
             }
@@ -545,7 +590,8 @@ fn compute<'c>(
     values: &mut Vec<Value<'c>>,
     pending: &mut Pending,
     seen: &Seen,
-    acc: &mut Accounting,
+    counts: &mut Counts,
+    buf: &mut String,
 ) -> Result<(), Reject> {
     let cell = |read_index: usize| cells.get(read_index).copied().flatten();
     let input = |i: usize| cell(o.inputs[i]);
@@ -562,10 +608,12 @@ fn compute<'c>(
                 IdKind::TaxCode => match input(0) {
                     Some(raw) => {
                         let tc = parse_tax_code(raw, &raw_name(0))?;
-                        let p = make(strong, tc.code());
-                        remember(pending, seen, &p, kind.name(), || tc.code().to_string());
-                        *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
-                        values.push(Value::Owned(p));
+                        let v = make(strong, tc.code(), buf);
+                        remember(pending, seen, v.text(buf), kind.name(), || {
+                            tc.code().to_string()
+                        });
+                        counts.pseudonyms += 1;
+                        values.push(v);
                         push_derived(spec, derive, Some(&tc), values);
                     }
                     None => {
@@ -574,11 +622,17 @@ fn compute<'c>(
                         });
                         match (weak, makers.weak.as_ref()) {
                             (Some(id), Some(w)) => {
-                                let p = w.pseudonym(&id);
-                                remember(pending, seen, &p, IdKind::NameBirth.name(), || id);
-                                *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
-                                *acc.weak.entry(o.name.clone()).or_default() += 1;
-                                values.push(Value::Owned(p));
+                                let v = make(Some(w), &id, buf);
+                                remember(
+                                    pending,
+                                    seen,
+                                    v.text(buf),
+                                    IdKind::NameBirth.name(),
+                                    || id,
+                                );
+                                counts.pseudonyms += 1;
+                                counts.weak += 1;
+                                values.push(v);
                             }
                             _ => values.push(Value::Null),
                         }
@@ -588,11 +642,11 @@ fn compute<'c>(
                 IdKind::NameBirth => {
                     match weak_identifier(spec, input(0), input(1), input(2), input(3)) {
                         Some(id) => {
-                            let p = make(strong, &id);
-                            remember(pending, seen, &p, kind.name(), || id);
-                            *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
-                            *acc.weak.entry(o.name.clone()).or_default() += 1;
-                            values.push(Value::Owned(p));
+                            let v = make(strong, &id, buf);
+                            remember(pending, seen, v.text(buf), kind.name(), || id);
+                            counts.pseudonyms += 1;
+                            counts.weak += 1;
+                            values.push(v);
                         }
                         None => values.push(Value::Null),
                     }
@@ -600,10 +654,10 @@ fn compute<'c>(
                 IdKind::Plain(_) => match input(0).map(str::trim).filter(|s| !s.is_empty()) {
                     Some(raw) => {
                         let id = raw.to_uppercase();
-                        let p = make(strong, &id);
-                        remember(pending, seen, &p, kind.name(), || id);
-                        *acc.pseudonyms.entry(o.name.clone()).or_default() += 1;
-                        values.push(Value::Owned(p));
+                        let v = make(strong, &id, buf);
+                        remember(pending, seen, v.text(buf), kind.name(), || id);
+                        counts.pseudonyms += 1;
+                        values.push(v);
                     }
                     None => values.push(Value::Null),
                 },
@@ -647,18 +701,39 @@ fn compute<'c>(
                     })?;
                     Value::Owned(bands.label(age).to_string())
                 }
-                Target::Zone(t) | Target::Postcode(t) => match t.locate(raw) {
-                    Ok(e) if matches!(target, Target::Zone(_)) => Value::Owned(e.zone.clone()),
-                    Ok(e) => e.postcode.clone().map_or(Value::Null, Value::Owned),
-                    Err(_) => {
-                        *acc.not_generalized.entry(o.name.clone()).or_default() += 1;
-                        Value::Null
+                Target::Zone(t) | Target::Postcode(t) => {
+                    let place = match counts.places.get(raw) {
+                        Some(p) => p.clone(),
+                        None => {
+                            let p = t.locate(raw).ok().map(|e| {
+                                (
+                                    e.zone.as_str().into(),
+                                    e.postcode.as_deref().map(Into::into),
+                                )
+                            });
+                            if counts.places.len() < PLACES_MEMO {
+                                counts.places.insert(raw.into(), p.clone());
+                            }
+                            p
+                        }
+                    };
+                    match place {
+                        Some((zone, _)) if matches!(target, Target::Zone(_)) => {
+                            Value::Owned(zone.into())
+                        }
+                        Some((_, postcode)) => {
+                            postcode.map_or(Value::Null, |p| Value::Owned(p.into()))
+                        }
+                        None => {
+                            counts.not_generalized += 1;
+                            Value::Null
+                        }
                     }
-                },
+                }
                 Target::PostcodeArea => match crate::generalize::postcode_area(raw) {
                     Some(a) => Value::Owned(a),
                     None => {
-                        *acc.not_generalized.entry(o.name.clone()).or_default() += 1;
+                        counts.not_generalized += 1;
                         Value::Null
                     }
                 },
@@ -669,8 +744,23 @@ fn compute<'c>(
     Ok(())
 }
 
-fn make(p: Option<&Pseudonymizer>, id: &str) -> String {
-    p.map(|p| p.pseudonym(id)).unwrap_or_default()
+/// Appends the pseudonym of `id` to the row buffer.
+fn make(p: Option<&Pseudonymizer>, id: &str, buf: &mut String) -> Value<'static> {
+    let from = buf.len();
+    if let Some(p) = p {
+        p.write(id, buf);
+    }
+    Value::Buf(from, buf.len())
+}
+
+impl Value<'_> {
+    /// The text of a buffer value (empty for others).
+    fn text<'b>(&self, buf: &'b str) -> &'b str {
+        match self {
+            Value::Buf(a, z) => &buf[*a..*z],
+            _ => "",
+        }
+    }
 }
 
 fn parse_tax_code(raw: &str, column: &str) -> Result<TaxCode, Reject> {
