@@ -157,12 +157,32 @@ impl Sink for GuardSink<'_> {
         let Some(table) = &mut self.table else {
             return Ok(());
         };
-        self.values.clear();
-        self.values.extend(row.cells.iter().map(|c| match c {
-            Cell::Text(_) | Cell::Int(_) => c.raw(),
-            _ => None,
-        }));
-        let refs: Vec<Option<&str>> = self.values.iter().map(|v| v.as_deref()).collect();
+        // Text is borrowed; integers (a phone number in a JSON number, say) are formatted into
+        // reused buffers; other types hold no identifier.
+        use std::fmt::Write;
+        let mut n = 0;
+        for c in row.cells {
+            if let Cell::Int(i) = c {
+                if self.values.len() <= n {
+                    self.values.push(Some(String::new()));
+                }
+                if let Some(buf) = &mut self.values[n] {
+                    buf.clear();
+                    let _ = write!(buf, "{i}");
+                }
+                n += 1;
+            }
+        }
+        let mut ints = self.values.iter();
+        let refs: Vec<Option<&str>> = row
+            .cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => Some(t.as_ref()),
+                Cell::Int(_) => ints.next().and_then(|b| b.as_deref()),
+                _ => None,
+            })
+            .collect();
         table.observe(&refs);
         Ok(())
     }

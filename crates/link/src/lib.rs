@@ -267,11 +267,53 @@ impl Persons {
         self.parent[other as usize] = keep;
     }
 
+    /// Points every node at its root (after the spine is read; lookups are then read-only).
+    fn freeze(&mut self) {
+        for n in 0..self.parent.len() as u32 {
+            let root = self.find(n);
+            self.parent[n as usize] = root;
+        }
+    }
+
+    /// The key naming the person of node `n` (after [`Persons::freeze`]).
+    fn name(&self, n: u32) -> &str {
+        &self.key[self.parent[n as usize] as usize].1
+    }
+
+    /// The person a weak pseudonym points at (after [`Persons::freeze`]).
+    fn weak_target(&self, value: &str) -> WeakTarget {
+        let Some(nodes) = self
+            .weak
+            .get(&xxhash_rust::xxh3::xxh3_128(value.as_bytes()))
+        else {
+            return WeakTarget::None;
+        };
+        let mut roots = nodes.iter().map(|n| self.parent[*n as usize]);
+        let Some(first) = roots.next() else {
+            return WeakTarget::None;
+        };
+        if roots.all(|r| r == first) {
+            WeakTarget::One(first)
+        } else {
+            WeakTarget::Many
+        }
+    }
+
     fn lookup(&self, value: &str) -> Option<u32> {
         self.index
             .get(&xxhash_rust::xxh3::xxh3_128(value.as_bytes()))
             .copied()
     }
+}
+
+/// Where a weak pseudonym leads.
+enum WeakTarget {
+    /// Not seen on the spine.
+    None,
+    /// One person.
+    One(u32),
+    /// Several persons share it (namesakes born the same day): no link.
+    Many,
 }
 
 fn is_weak(p: &str) -> bool {
@@ -533,6 +575,8 @@ async fn run(
         }
     }
 
+    persons.freeze();
+
     // Pass 2: every record of every linked source.
     let mut records = Table::create(
         &stagings[0].dir,
@@ -584,6 +628,9 @@ async fn run(
         let sql = format!("SELECT {} FROM {}", cols.join(", "), quote(&spec.name));
         let mut stream = engine.stream(&sql).await?;
         let nk = src.keys.len();
+        let weak_methods: Vec<String> = src.keys.iter().map(|k| format!("weak:{k}")).collect();
+        let mut src_tallies: BTreeMap<i64, Tally> = BTreeMap::new();
+        let mut src_seen: BTreeMap<i64, HashMap<u64, u32>> = BTreeMap::new();
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(step_err)?;
             let a = utf8(&batch)?;
@@ -591,11 +638,11 @@ async fn run(
             let bya = arrow::compute::cast(&a[5 + nk], &DataType::Int64).map_err(step_err)?;
             for r in 0..batch.num_rows() {
                 let year = int(&ya, r);
-                let mut person: Option<String> = None;
-                let mut method = "no_key".to_string();
+                let mut person: Option<&str> = None;
+                let mut method: &str = "no_key";
                 let mut weak = false;
                 let mut in_spine = false;
-                let mut fallback: Option<(&str, &str, bool)> = None;
+                let mut fallback: Option<(&str, usize, bool)> = None;
                 let mut ambiguous = false;
                 // Strong keys first, in rank order.
                 for (i, k) in src.keys.iter().enumerate() {
@@ -606,66 +653,52 @@ async fn run(
                         continue;
                     }
                     if let Some(n) = persons.lookup(v) {
-                        let root = persons.find(n);
-                        person = Some(persons.key[root as usize].1.clone());
-                        method = k.clone();
+                        person = Some(persons.name(n));
+                        method = k;
                         in_spine = true;
                         break;
                     }
                     if fallback.is_none() {
-                        fallback = Some((v, k, false));
+                        fallback = Some((v, i, false));
                     }
                 }
                 if person.is_none() {
-                    for (i, k) in src.keys.iter().enumerate() {
+                    for (i, _) in src.keys.iter().enumerate() {
                         let Some(v) = text(&a[3 + i], r) else {
                             continue;
                         };
                         if !is_weak(v) {
                             continue;
                         }
-                        let h = xxhash_rust::xxh3::xxh3_128(v.as_bytes());
-                        let roots: Vec<u32> = match persons.weak.get(&h) {
-                            Some(nodes) => {
-                                let mut rs: Vec<u32> =
-                                    nodes.clone().into_iter().map(|n| persons.find(n)).collect();
-                                rs.sort_unstable();
-                                rs.dedup();
-                                rs
-                            }
-                            None => Vec::new(),
-                        };
-                        match roots.as_slice() {
-                            [one] => {
-                                person = Some(persons.key[*one as usize].1.clone());
-                                method = format!("weak:{k}");
+                        match persons.weak_target(v) {
+                            WeakTarget::One(root) => {
+                                person = Some(persons.name(root));
+                                method = &weak_methods[i];
                                 weak = true;
                                 in_spine = true;
                                 break;
                             }
-                            [] => {
+                            WeakTarget::None => {
                                 if fallback.is_none() {
-                                    fallback = Some((v, k, true));
+                                    fallback = Some((v, i, true));
                                 }
                             }
-                            _ => ambiguous = true,
+                            WeakTarget::Many => ambiguous = true,
                         }
                     }
                 }
                 if person.is_none()
                     && !ambiguous
-                    && let Some((v, k, w)) = fallback
+                    && let Some((v, i, w)) = fallback
                 {
-                    person = Some(v.to_string());
-                    method = format!("{}{k}", if w { "weak:" } else { "" });
+                    person = Some(v);
+                    method = if w { &weak_methods[i] } else { &src.keys[i] };
                     weak = w;
                 }
                 if ambiguous && person.is_none() {
-                    method = "ambiguous".into();
+                    method = "ambiguous";
                 }
-                let t = tallies
-                    .entry((spec.name.clone(), year.unwrap_or(0)))
-                    .or_default();
+                let t = src_tallies.entry(year.unwrap_or(0)).or_default();
                 t.records += 1;
                 t.weak_records += u64::from(weak || ambiguous);
                 if in_spine {
@@ -680,10 +713,10 @@ async fn run(
                 } else {
                     t.no_key += 1;
                 }
-                if let Some(p) = &person {
+                if let Some(p) = person {
                     let ph = xxhash_rust::xxh3::xxh3_64(p.as_bytes());
-                    *seen
-                        .entry((spec.name.clone(), year.unwrap_or(0)))
+                    *src_seen
+                        .entry(year.unwrap_or(0))
                         .or_default()
                         .entry(ph)
                         .or_default() += 1;
@@ -702,9 +735,6 @@ async fn run(
                             e.2 = e.2.max(y);
                         }
                     } else if let Some(&(ssex, lo, hi)) = attrs.get(&ph) {
-                        let t = tallies
-                            .get_mut(&(spec.name.clone(), year.unwrap_or(0)))
-                            .ok_or_else(|| step_err("tally missing"))?;
                         if sex != 0 && ssex != 0 {
                             t.sex_compared += 1;
                             t.sex_conflicts += u64::from(ssex & sex == 0);
@@ -727,12 +757,18 @@ async fn run(
                 records.s(1, text(&a[0], r));
                 records.i(2, int(&a[1], r));
                 records.i(3, year);
-                records.s(4, person.as_deref());
-                records.s(5, Some(&method));
+                records.s(4, person);
+                records.s(5, Some(method));
                 records.b(6, weak);
                 records.b(7, in_spine);
                 records.end_row()?;
             }
+        }
+        for (y, t) in src_tallies {
+            tallies.insert((spec.name.clone(), y), t);
+        }
+        for (y, p) in src_seen {
+            seen.insert((spec.name.clone(), y), p);
         }
     }
 
