@@ -59,35 +59,7 @@ pub(crate) struct Validator {
     seen: HashSet<u128, KeyHash>,
 }
 
-/// The unique-key set stores xxh3-128 digests, already uniformly distributed: hashing them
-/// again (SipHash) only costs time, so the table uses their low 64 bits as the hash.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct KeyHash;
-
-impl std::hash::BuildHasher for KeyHash {
-    type Hasher = KeyHasher;
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(0)
-    }
-}
-
-pub(crate) struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 ^= u64::from_le_bytes(b);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
-}
+use model::KeyHash;
 
 /// The epoch of Arrow's Date32.
 pub(crate) fn epoch() -> NaiveDate {

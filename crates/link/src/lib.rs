@@ -25,6 +25,7 @@ use arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use engine::{BuildLock, DataFile, Engine, Manifest, SnapshotInfo, Warehouse};
 use futures::StreamExt;
 use ingest::{Action, IngestError};
+use model::KeyHash;
 use parquet::arrow::ArrowWriter;
 use project::{Project, SourceSpec};
 use std::collections::{BTreeMap, HashMap};
@@ -220,12 +221,12 @@ impl Plan {
 /// Union-find over key nodes.
 #[derive(Default)]
 struct Persons {
-    index: HashMap<u128, u32>,
+    index: HashMap<u128, u32, KeyHash>,
     parent: Vec<u32>,
     /// The node's key and its rank (position in `person_keys`).
     key: Vec<(u8, String)>,
     /// Weak pseudonym → spine nodes it was seen with.
-    weak: HashMap<u128, Vec<u32>>,
+    weak: HashMap<u128, Vec<u32>, KeyHash>,
 }
 
 impl Persons {
@@ -601,9 +602,9 @@ async fn run(
     )?;
     let mut tallies: BTreeMap<(String, i64), Tally> = BTreeMap::new();
     // (source, year) → person hash → records.
-    let mut seen: BTreeMap<(String, i64), HashMap<u64, u32>> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, i64), HashMap<u64, u32, KeyHash>> = BTreeMap::new();
     // person hash → (sexes seen bitmask, min birth year, max birth year)
-    let mut attrs: HashMap<u64, (u8, i64, i64)> = HashMap::new();
+    let mut attrs: HashMap<u64, (u8, i64, i64), KeyHash> = HashMap::default();
     for src in &plan.sources {
         let spec = &src.spec;
         let mut cols = vec![
@@ -630,7 +631,7 @@ async fn run(
         let nk = src.keys.len();
         let weak_methods: Vec<String> = src.keys.iter().map(|k| format!("weak:{k}")).collect();
         let mut src_tallies: BTreeMap<i64, Tally> = BTreeMap::new();
-        let mut src_seen: BTreeMap<i64, HashMap<u64, u32>> = BTreeMap::new();
+        let mut src_seen: BTreeMap<i64, HashMap<u64, u32, KeyHash>> = BTreeMap::new();
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(step_err)?;
             let a = utf8(&batch)?;

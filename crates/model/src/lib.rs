@@ -177,3 +177,39 @@ mod tests {
         assert!(!ColumnType::Boolean.is_ordered());
     }
 }
+
+/// A hasher for keys that are already digests (xxh3 of a pseudonym or of a unique key): they
+/// are uniformly distributed, so hashing them again (SipHash) only costs time. The table uses
+/// their low 64 bits as they are.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct KeyHash;
+
+impl std::hash::BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+/// The [`KeyHash`] hasher.
+#[derive(Debug)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}

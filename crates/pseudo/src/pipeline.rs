@@ -132,7 +132,7 @@ struct Lookup {
     seen: Seen,
 }
 
-type Seen = HashSet<u128, std::hash::BuildHasherDefault<KeyHash>>;
+type Seen = HashSet<u128, model::KeyHash>;
 
 /// A lookup entry waiting for its row to succeed: (hash, pseudonym, kind, identifier).
 type Pending = Vec<(u128, String, String, String)>;
@@ -143,24 +143,6 @@ fn remember(pending: &mut Pending, seen: &Seen, p: &str, kind: &str, id: impl Fn
     let h = xxhash_rust::xxh3::xxh3_128(p.as_bytes());
     if !seen.contains(&h) && !pending.iter().any(|e| e.0 == h) {
         pending.push((h, p.to_string(), kind.to_string(), id()));
-    }
-}
-
-/// The keys of `Lookup::seen` are already hashes: use their low bits as they are.
-#[derive(Default)]
-struct KeyHash(u64);
-
-impl std::hash::Hasher for KeyHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
     }
 }
 
