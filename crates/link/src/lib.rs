@@ -482,24 +482,16 @@ impl Table {
     }
 }
 
-/// The batch's columns with every string column as plain `Utf8` (DataFusion reads Parquet
-/// strings as views).
-fn utf8(batch: &RecordBatch) -> Result<Vec<ArrayRef>, IngestError> {
-    batch
-        .columns()
-        .iter()
-        .map(|c| match c.data_type() {
-            DataType::Utf8View | DataType::LargeUtf8 => {
-                arrow::compute::cast(c, &DataType::Utf8).map_err(step_err)
-            }
-            _ => Ok(c.clone()),
-        })
-        .collect()
-}
-
+/// Row `r` of a string column, read in place (DataFusion reads Parquet strings as views; a
+/// computed column may be plain `Utf8`).
 fn text(a: &ArrayRef, r: usize) -> Option<&str> {
-    let a = a.as_string_opt::<i32>()?;
-    (!a.is_null(r)).then(|| a.value(r))
+    if a.is_null(r) {
+        return None;
+    }
+    if let Some(v) = a.as_string_view_opt() {
+        return Some(v.value(r));
+    }
+    a.as_string_opt::<i32>().map(|s| s.value(r))
 }
 
 fn int(a: &ArrayRef, r: usize) -> Option<i64> {
@@ -545,7 +537,7 @@ async fn run(
         let mut stream = engine.stream(&sql).await?;
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(step_err)?;
-            let arrays = utf8(&batch)?;
+            let arrays: Vec<ArrayRef> = batch.columns().to_vec();
             for r in 0..batch.num_rows() {
                 let mut first: Option<u32> = None;
                 let mut weak: Vec<&str> = Vec::new();
@@ -634,7 +626,7 @@ async fn run(
         let mut src_seen: BTreeMap<i64, HashMap<u64, u32, KeyHash>> = BTreeMap::new();
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(step_err)?;
-            let a = utf8(&batch)?;
+            let a: Vec<ArrayRef> = batch.columns().to_vec();
             let ya = arrow::compute::cast(&a[2], &DataType::Int64).map_err(step_err)?;
             let bya = arrow::compute::cast(&a[5 + nk], &DataType::Int64).map_err(step_err)?;
             for r in 0..batch.num_rows() {
