@@ -21,7 +21,7 @@ use std::sync::Arc;
 const BATCH_ROWS: usize = 65_536;
 /// Provenance columns added to every source table.
 pub const FILE_COLUMN: &str = "_file";
-pub const LINE_COLUMN: &str = "_line";
+pub const LINE_COLUMN: &str = model::LINE_COLUMN;
 
 fn properties() -> WriterProperties {
     WriterProperties::builder()

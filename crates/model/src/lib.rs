@@ -213,3 +213,7 @@ impl std::hash::Hasher for KeyHasher {
         self.0 = v as u64;
     }
 }
+
+/// The column holding a row's line in the holder's own file: written by the custodian's
+/// pseudonymizer, read back by the lab's Parquet reader, kept in every lab table.
+pub const LINE_COLUMN: &str = "_line";

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The column that carries the holder's line number into the pseudonymized file.
-pub const LINE_COLUMN: &str = "_line";
+pub const LINE_COLUMN: &str = model::LINE_COLUMN;
 /// The lookup table's header.
 pub const LOOKUP_HEADER: [&str; 4] = ["pseudonym", "kind", "key_version", "identifier"];
 const BATCH_ROWS: usize = 32_768;
