@@ -60,6 +60,8 @@ enum Command {
     /// Custodian: turn the lab's outreach list of pseudonyms into people to contact (needs the
     /// key and the lookup tables; every run is audited).
     Reidentify(cmd::reidentify::Args),
+    /// Indicators: list them, compare territories (benchmark), needs vs supply.
+    Indicators(cmd::indicators::Args),
     /// Look for direct identifiers in files (exit code 1 when found).
     Scan(cmd::scan::Args),
     /// Lab: write a list of pseudonyms selected by SQL, with its purpose, for the custodian.
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
         Command::Key(a) => cmd::key::run(a, quiet),
         Command::Pseudonymize(a) => cmd::pseudonymize::run(a, quiet),
         Command::Reidentify(a) => cmd::reidentify::run(a, quiet),
+        Command::Indicators(a) => cmd::indicators::run(a),
         Command::Scan(a) => cmd::scan::run(a, quiet),
         Command::Outreach(a) => cmd::outreach::run(a, quiet),
         Command::Env => {

@@ -22,6 +22,6 @@ pub use arrow::record_batch::RecordBatch;
 pub use error::EngineError;
 pub use query::{Engine, OutputFormat, write_batches};
 pub use warehouse::{
-    BuildLock, BuildRecord, DataFile, InputFile, MANIFEST_VERSION, Manifest, SnapshotInfo, Staging,
-    Warehouse, hash_file, now,
+    BuildLock, BuildRecord, DataFile, Derived, InputFile, MANIFEST_VERSION, Manifest, SnapshotInfo,
+    Staging, Warehouse, hash_file, now,
 };

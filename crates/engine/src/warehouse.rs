@@ -103,6 +103,19 @@ pub struct BuildRecord {
     pub summary: serde_json::Value,
 }
 
+/// What a build step says about a snapshot it computed (see [`Warehouse::store_derived`]).
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub id: String,
+    /// The table name it is registered under.
+    pub table: String,
+    /// Hash of everything the content depends on (step version, definitions, input snapshots).
+    pub fingerprint: String,
+    /// Snapshot ids of the tables it was computed from.
+    pub references: BTreeMap<String, String>,
+    pub seconds: f64,
+}
+
 /// A temporary folder for a snapshot being written; removed on drop unless stored.
 #[derive(Debug)]
 pub struct Staging {
@@ -343,6 +356,77 @@ impl Warehouse {
             dir: target,
             manifest: manifest.clone(),
         })
+    }
+
+    /// Stores a snapshot computed by a build step from other snapshots: every Parquet file the
+    /// step wrote under `staging/data/` is listed (sorted by name) with its rows and hash, the
+    /// columns come from the first file's schema.
+    pub fn store_derived(
+        &self,
+        staging: Staging,
+        derived: Derived,
+    ) -> Result<SnapshotInfo, EngineError> {
+        let data = staging.dir.join("data");
+        let mut names: Vec<String> = std::fs::read_dir(&data)
+            .map_err(|e| EngineError::io(&data, &e))?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".parquet"))
+            .collect();
+        names.sort();
+        let mut files = Vec::new();
+        let mut columns = Vec::new();
+        let mut rows = 0u64;
+        for name in names {
+            let path = data.join(&name);
+            let file = File::open(&path).map_err(|e| EngineError::io(&path, &e))?;
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .map_err(|e| {
+                        EngineError::Internal(format!("{}: not parquet: {e}", path.display()))
+                    })?;
+            let n = reader.metadata().file_metadata().num_rows().max(0) as u64;
+            if columns.is_empty() {
+                columns = reader
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name().clone(), f.data_type().to_string()))
+                    .collect();
+            }
+            files.push(DataFile {
+                path: format!("data/{name}"),
+                bytes: std::fs::metadata(&path)
+                    .map_err(|e| EngineError::io(&path, &e))?
+                    .len(),
+                rows: n,
+                hash: hash_file(&path)?,
+            });
+            rows += n;
+        }
+        let manifest = Manifest {
+            format_version: MANIFEST_VERSION,
+            snapshot_id: derived.id,
+            source: derived.table,
+            fingerprint: derived.fingerprint.clone(),
+            spec_hash: derived.fingerprint,
+            created_at: now(),
+            datalab_version: env!("CARGO_PKG_VERSION").to_string(),
+            inputs: Vec::new(),
+            rows_in: rows,
+            rows_loaded: rows,
+            rows_quarantined: 0,
+            quarantine_reasons: BTreeMap::new(),
+            columns,
+            data: files,
+            quarantine: Vec::new(),
+            period_min: None,
+            period_max: None,
+            references: derived.references,
+            seconds: derived.seconds,
+            derived: true,
+        };
+        self.store(staging, &manifest)
     }
 
     /// Makes `current` the current snapshot set (sources not listed stop being current) and

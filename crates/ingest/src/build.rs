@@ -35,8 +35,9 @@ pub struct BuildOptions {
 /// A build step that computes tables from the sources' snapshots (the binary plugs in record
 /// linkage). Its snapshots become current in the same commit as the sources they came from.
 pub trait Derive: Send + Sync {
-    /// Stores the derived snapshots for `sources` in `wh` (or finds them already stored) and
-    /// returns them with what was done.
+    /// Stores the derived snapshots for `sources` (the built sources and the tables of the
+    /// steps before this one) in `wh`, or finds them already stored, and returns them with
+    /// what was done.
     fn derive(
         &self,
         wh: &Warehouse,
@@ -330,8 +331,9 @@ pub fn build(
             _ => return Err(IngestError::Many(errors)),
         }
     }
-    let sources = chosen.clone();
     for step in &opts.derive {
+        // Each step sees the sources and what the steps before it computed.
+        let sources = chosen.clone();
         for (info, action) in step.derive(&wh, &lock, &sources)? {
             let action = match current.get(&info.source) {
                 Some(c) if c.id == info.id => Action::Unchanged,

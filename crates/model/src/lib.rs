@@ -13,6 +13,15 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod indicator;
+pub mod territory;
+
+pub use indicator::{
+    Definition, Direction, Estimate, Indicator, IndicatorKind, IndicatorPeriod, Measure, Need,
+    TOPICS, Text, breakdown_key,
+};
+pub use territory::{Crosswalk, Hierarchy, Territory};
+
 /// Canonical type of a column once loaded into the warehouse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -39,17 +39,34 @@ pub struct LinkageConfig {
 }
 
 /// The territory hierarchy: level names from the largest to the smallest, the codelist of the
-/// smallest units and their boundaries.
+/// smallest units, their boundaries and earlier versions (read by `Project::load` into
+/// [`model::Hierarchy`]).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TerritoryConfig {
     #[serde(default)]
     pub levels: Vec<String>,
-    /// CSV in the project listing the smallest territorial units and their parents.
+    /// CSV in the project with one row per smallest unit and, for every level `L`, the columns
+    /// `L_code` (required) and `L_name` (optional); the smallest level's code comes first.
     pub codelist: Option<String>,
     /// GeoJSON files with the boundaries, one per level.
     #[serde(default)]
     pub boundaries: Vec<String>,
+    /// Earlier versions of the smallest units (`[[territory.history]]`), oldest first.
+    #[serde(default)]
+    pub history: Vec<HistoryConfig>,
+}
+
+/// An earlier version of the smallest units and the crosswalk onto the current ones.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    /// A name for the version, e.g. "zone 2019-2021".
+    pub version: String,
+    /// Last year in which data carry the old codes.
+    pub until: i32,
+    /// CSV in the project with columns `old_code,new_code,weight`.
+    pub crosswalk: String,
 }
 
 /// The periods the lab reports on.

@@ -1,26 +1,37 @@
 //! Lab projects: the folder a lab works in, like a Cargo or dbt project.
 //!
-//! `project` owns reading and validating `datalab.toml` and `sources/*.toml` (with errors that
-//! name the file, line and key, and a hint), scaffolding a new project (`datalab init`), and the
-//! build graph: which source depends on which (through `references`), in what order to build.
+//! `project` owns reading and validating the project's own files, with errors that name the
+//! file, line and key, and a hint (all mistakes are reported together): `datalab.toml`,
+//! `sources/*.toml`, the territory hierarchy (`[territory]`: the codelist CSV, the crosswalks of
+//! earlier versions, the GeoJSON boundaries), `indicators/*.toml` and `models/*.sql` (SQL is
+//! only parsed, with sqlparser). It also scaffolds a new project (`datalab init`) and computes
+//! the build graph: which source depends on which (through `references`), in what order.
 //!
 //! It must not know how files are decoded, how data is stored or queried: it reads only the
-//! project's own small files (TOML specs and codelists), never a source's data.
+//! project's own small files (TOML specs, codelists, crosswalks, boundaries, SQL text), never a
+//! source's data, and never checks that the tables and columns an indicator or a model names
+//! exist (the build does, at the lines kept in [`model::Indicator::lines`]).
 //!
-//! Extension points: new keys in a spec are added to the raw serde structs in `source.rs`
-//! (unknown keys are errors, so old datalabs reject newer files loudly) and, when they change
-//! what gets loaded, they appear in [`SourceSpec`]'s serialization, which the build fingerprints.
+//! Extension points: new keys in a spec are added to the raw serde structs in `source.rs` or
+//! `indicator.rs` (unknown keys are errors, so old datalabs reject newer files loudly) and, when
+//! they change what gets loaded, they appear in [`SourceSpec`]'s serialization, which the build
+//! fingerprints.
 
 mod config;
 mod error;
+mod indicator;
+mod models;
 mod scaffold;
 mod source;
+mod territory;
 pub mod text;
 
 pub use config::{
-    Defaults, FORMAT_VERSION, LinkageConfig, PeriodsConfig, ProjectConfig, TerritoryConfig,
+    Defaults, FORMAT_VERSION, HistoryConfig, LinkageConfig, PeriodsConfig, ProjectConfig,
+    TerritoryConfig,
 };
 pub use error::{ConfigError, ProjectError};
+pub use models::ModelSpec;
 pub use scaffold::scaffold;
 pub use source::{Bound, Codelist, ColumnSpec, Reference, SourceSpec};
 
@@ -32,6 +43,10 @@ use text::{closest, error_at};
 pub const PROJECT_FILE: &str = "datalab.toml";
 /// The folder holding source specs.
 pub const SOURCES_DIR: &str = "sources";
+/// The folder holding indicator definitions (`ID.toml`).
+pub const INDICATORS_DIR: &str = "indicators";
+/// The folder holding models (`NAME.sql`).
+pub const MODELS_DIR: &str = "models";
 /// The folder where datalab keeps its warehouse and metadata (never edited by hand).
 pub const DATA_DIR: &str = ".datalab";
 
@@ -46,6 +61,14 @@ pub struct Project {
     pub config: ProjectConfig,
     /// Sources sorted by name.
     pub sources: Vec<SourceSpec>,
+    /// The territory hierarchy (empty when the project declares no levels or no codelist).
+    pub hierarchy: model::Hierarchy,
+    /// Boundary files: (level, path relative to the project root), as declared.
+    pub boundaries: Vec<(String, String)>,
+    /// Indicators sorted by id.
+    pub indicators: Vec<model::Indicator>,
+    /// Models sorted by name.
+    pub models: Vec<ModelSpec>,
 }
 
 impl Project {
@@ -62,7 +85,7 @@ impl Project {
 
         let mut errors = Vec::new();
         let mut parsed = Vec::new();
-        for rel in list_specs(root)? {
+        for rel in list_files(root, SOURCES_DIR, "toml")? {
             let path = root.join(&rel);
             let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::io(&path, &e))?;
             match source::parse(root, &path, &text, &config.defaults) {
@@ -231,6 +254,31 @@ impl Project {
                 }
             }
         }
+        // The territory, then what refers to it.
+        let before = errors.len();
+        let (hierarchy, boundaries) =
+            territory::load(root, &project_file, &text, &config.territory, &mut errors);
+        let territory_ok = errors.len() == before;
+        let mut indicators = Vec::new();
+        for rel in list_files(root, INDICATORS_DIR, "toml")? {
+            let path = root.join(&rel);
+            let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::io(&path, &e))?;
+            match indicator::parse(root, &rel, &text, territory_ok.then_some(&hierarchy)) {
+                Ok(i) => indicators.push(i),
+                Err(e) => errors.extend(e),
+            }
+        }
+        indicators.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut models = Vec::new();
+        for rel in list_files(root, MODELS_DIR, "sql")? {
+            let path = root.join(&rel);
+            let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::io(&path, &e))?;
+            match models::parse(root, &rel, &text, &names) {
+                Ok(m) => models.push(m),
+                Err(e) => errors.extend(e),
+            }
+        }
+        models.sort_by(|a, b| a.name.cmp(&b.name));
         if !errors.is_empty() {
             return Err(ProjectError::Config(errors));
         }
@@ -240,6 +288,10 @@ impl Project {
             root: root.to_path_buf(),
             config,
             sources,
+            hierarchy,
+            boundaries,
+            indicators,
+            models,
         };
         project.build_order()?;
         Ok(project)
@@ -247,6 +299,14 @@ impl Project {
 
     pub fn source(&self, name: &str) -> Option<&SourceSpec> {
         self.sources.iter().find(|s| s.name == name)
+    }
+
+    pub fn indicator(&self, id: &str) -> Option<&model::Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+
+    pub fn model(&self, name: &str) -> Option<&ModelSpec> {
+        self.models.iter().find(|m| m.name == name)
     }
 
     /// `.datalab/` under the project root.
@@ -286,19 +346,113 @@ impl Project {
     }
 }
 
-fn list_specs(root: &Path) -> Result<Vec<PathBuf>, ProjectError> {
-    let dir = root.join(SOURCES_DIR);
-    if !dir.is_dir() {
+/// The files `DIR/*.EXT` under `root`, relative to it, sorted.
+fn list_files(root: &Path, dir: &str, ext: &str) -> Result<Vec<PathBuf>, ProjectError> {
+    let path = root.join(dir);
+    if !path.is_dir() {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).map_err(|e| ProjectError::io(&dir, &e))? {
-        let entry = entry.map_err(|e| ProjectError::io(&dir, &e))?;
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            out.push(PathBuf::from(SOURCES_DIR).join(entry.file_name()));
+    for entry in std::fs::read_dir(&path).map_err(|e| ProjectError::io(&path, &e))? {
+        let entry = entry.map_err(|e| ProjectError::io(&path, &e))?;
+        if entry.path().is_file() && entry.path().extension().is_some_and(|e| e == ext) {
+            out.push(PathBuf::from(dir).join(entry.file_name()));
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// Small projects written into temporary folders, for the tests of every file kind.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Project, ProjectError};
+    use std::path::Path;
+
+    pub const PROJECT: &str = r#"format_version = 1
+name = "t"
+
+[territory]
+levels = ["municipality", "district", "zone"]
+codelist = "territories/zones.csv"
+"#;
+
+    pub const ZONES: &str =
+        "zone_code,zone_name,district_code,district_name,municipality_code,municipality_name
+Z01,Duomo,Q1,Centro,036023,Modena
+Z02,Stazione,Q1,Centro,036023,Modena
+Z03,Nord,Q2,Nord,036023,Modena
+";
+
+    /// A project with [`PROJECT`] and [`ZONES`] unless `files` gives its own `datalab.toml` or
+    /// `territories/zones.csv`.
+    pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let defaults = [("datalab.toml", PROJECT), ("territories/zones.csv", ZONES)];
+        for (rel, text) in defaults
+            .iter()
+            .filter(|(d, _)| !files.iter().any(|(f, _)| f == d))
+            .chain(files)
+        {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, text).expect("write");
+        }
+        dir
+    }
+
+    pub fn load(files: &[(&str, &str)]) -> Project {
+        let dir = project(files);
+        match Project::load(dir.path()) {
+            Ok(p) => p,
+            Err(e) => panic!("the project does not load:\n{e}"),
+        }
+    }
+
+    /// Loads a project that must fail with exactly the `expect`ed errors, in order:
+    /// (file relative to the project, line, key, a fragment of the message, a fragment of the
+    /// hint or "" for any).
+    pub fn check(files: &[(&str, &str)], expect: &[(&str, usize, &str, &str, &str)]) {
+        let dir = project(files);
+        let errors = match Project::load(dir.path()) {
+            Ok(_) => panic!("the project loads, expected {expect:?}"),
+            Err(ProjectError::Config(e)) => e,
+            Err(e) => panic!("not a configuration error: {e}"),
+        };
+        let rel = |f: &Path| {
+            f.strip_prefix(dir.path())
+                .unwrap_or(f)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        let got: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}:{}: key `{}`: {}",
+                    rel(&e.file),
+                    e.line,
+                    e.key,
+                    e.message
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors.len(),
+            expect.len(),
+            "errors: {got:#?}\nexpected: {expect:#?}"
+        );
+        for ((e, g), (file, line, key, message, hint)) in errors.iter().zip(&got).zip(expect) {
+            let ok = rel(&e.file) == *file
+                && e.line == *line
+                && e.key == *key
+                && e.message.contains(message)
+                && (hint.is_empty() || e.hint.as_deref().is_some_and(|h| h.contains(hint)));
+            assert!(
+                ok,
+                "got {g} (hint: {:?})\nexpected {file}:{line}: key `{key}`: …{message}… (hint: …{hint}…)\nall errors: {got:#?}",
+                e.hint
+            );
+        }
+    }
 }

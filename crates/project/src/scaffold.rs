@@ -12,7 +12,8 @@ languages = ["it", "en"]
 [territory]
 # From the largest to the smallest unit.
 levels = ["region", "province", "municipality", "district", "zone"]
-# The smallest units and their parents (first column: the code).
+# One row per smallest unit: for each level L a column L_code (and optionally L_name),
+# the smallest level's code first.
 codelist = "territories/zones.csv"
 # Boundaries as GeoJSON, one file per level.
 boundaries = []
@@ -31,10 +32,11 @@ date_formats = ["%Y-%m-%d", "%d/%m/%Y"]
 null_values = ["", "NA"]
 "#;
 
-const ZONES_CSV: &str = "zone_code,zone_name,district_code,district_name\n\
-Z01,Centro storico,Q1,Centro\n\
-Z02,Stazione,Q1,Centro\n\
-Z03,Quartiere nord,Q2,Nord\n";
+const ZONES_CSV: &str = "zone_code,zone_name,district_code,district_name,\
+municipality_code,municipality_name,province_code,province_name,region_code,region_name\n\
+Z01,Centro storico,Q1,Centro,036023,Modena,036,Modena,08,Emilia-Romagna\n\
+Z02,Stazione,Q1,Centro,036023,Modena,036,Modena,08,Emilia-Romagna\n\
+Z03,Quartiere nord,Q2,Nord,036023,Modena,036,Modena,08,Emilia-Romagna\n";
 
 const ZONES_TOML: &str = r#"format_version = 1
 title = "Zone statistiche"
@@ -66,10 +68,16 @@ type = "string"
 
 const SOURCES_README: &str = include_str!("../SOURCES.md");
 
-const INDICATORS_README: &str = "# indicators\n\nOne indicator per file (`indicators/NAME.toml`): numerator, denominator, filters, breakdowns, unit.\n";
+const INDICATORS_README: &str = include_str!("../INDICATORS.md");
+const MODELS_README: &str = include_str!("../MODELS.md");
 const REPORTS_README: &str =
     "# reports\n\nReport templates: text mixed with indicator tables, charts and maps.\n";
-const TERRITORIES_README: &str = "# territories\n\nThe codelist of the smallest territorial units (`zones.csv`) and their boundaries as GeoJSON.\n";
+const TERRITORIES_README: &str = "# territories\n\n\
+The codelist of the smallest territorial units (`zones.csv`): one row per unit, and for every \
+level `L` of `territory.levels` a column `L_code` (and optionally `L_name`), the smallest \
+level's code first. Boundaries are GeoJSON FeatureCollections, one file per level, each \
+feature with its unit's code in `properties.code`. Earlier versions of the smallest units are \
+declared in `[[territory.history]]` with a crosswalk CSV `old_code,new_code,weight`.\n";
 const GITIGNORE: &str = "# the warehouse: rebuilt by `datalab build`\n.datalab/\n";
 
 /// Writes a new project into `dir` (created if missing; it must not already hold a
@@ -82,13 +90,14 @@ pub fn scaffold(dir: &Path, name: &str) -> Result<Vec<PathBuf>, ProjectError> {
         });
     }
     let name = sanitize(name);
-    let files: [(&str, String); 8] = [
+    let files: [(&str, String); 9] = [
         ("datalab.toml", DATALAB_TOML.replace("{name}", &name)),
         ("sources/zones.toml", ZONES_TOML.into()),
         ("sources/README.md", SOURCES_README.into()),
         ("territories/zones.csv", ZONES_CSV.into()),
         ("territories/README.md", TERRITORIES_README.into()),
         ("indicators/README.md", INDICATORS_README.into()),
+        ("models/README.md", MODELS_README.into()),
         ("reports/README.md", REPORTS_README.into()),
         (".gitignore", GITIGNORE.into()),
     ];
@@ -121,4 +130,32 @@ fn sanitize(name: &str) -> String {
         out.insert_str(0, "lab-");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_project_loads_with_its_territory_and_empty_indicators_and_models() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("My Lab");
+        let written = scaffold(&root, "My Lab").expect("scaffold");
+        assert!(written.contains(&PathBuf::from("models/README.md")));
+        let p = crate::Project::load(&root).expect("loads");
+        assert_eq!(p.config.name, "my-lab");
+        let h = &p.hierarchy;
+        assert_eq!(h.levels.len(), 5);
+        assert_eq!(h.paths()["Z03"], ["08", "036", "036023", "Q2", "Z03"]);
+        assert_eq!(
+            h.get(0, "08").map(|t| t.name.as_str()),
+            Some("Emilia-Romagna")
+        );
+        assert!(p.indicators.is_empty() && p.models.is_empty());
+        assert_eq!(p.sources.len(), 1);
+        assert!(
+            scaffold(&root, "again").is_err(),
+            "never overwrites a project"
+        );
+    }
 }

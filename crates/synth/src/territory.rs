@@ -15,8 +15,11 @@ use rand_chacha::ChaCha8Rng;
 use crate::names::STREETS;
 
 pub const MUNICIPALITY_CODE: &str = "036023";
+pub const MUNICIPALITY_NAME: &str = "Modena";
 pub const PROVINCE_CODE: &str = "036";
+pub const PROVINCE_NAME: &str = "Modena";
 pub const REGION_CODE: &str = "08";
+pub const REGION_NAME: &str = "Emilia-Romagna";
 
 const NX: usize = 32;
 const NY: usize = 30;
@@ -449,20 +452,23 @@ impl Territory {
         s
     }
 
-    /// `territories/zones.csv`.
+    /// `territories/zones.csv`: the codelist of the whole hierarchy, one row per zone, the zone
+    /// code first (region > province > municipality > district > zone).
     pub fn zones_csv(&self) -> String {
-        let mut s =
-            String::from("zone_code,zone_name,district_code,district_name,municipality_code\n");
+        let mut s = String::from(
+            "zone_code,zone_name,district_code,district_name,municipality_code,municipality_name,\
+             province_code,province_name,region_code,region_name\n",
+        );
         for z in &self.zones {
             let d = &self.districts[z.district];
             let _ = writeln!(
                 s,
-                "{},{},{},{},{}",
+                "{},{},{},{},{MUNICIPALITY_CODE},{MUNICIPALITY_NAME},{PROVINCE_CODE},{PROVINCE_NAME},\
+                 {REGION_CODE},{REGION_NAME}",
                 z.code,
                 csv_text(z.name),
                 d.code,
                 csv_text(&d.name),
-                MUNICIPALITY_CODE
             );
         }
         s
@@ -740,6 +746,20 @@ mod tests {
         let t = Territory::build();
         let csv = t.zones_csv();
         assert_eq!(csv.lines().count(), 41);
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "zone_code,zone_name,district_code,district_name,municipality_code,municipality_name,\
+                 province_code,province_name,region_code,region_name"
+            )
+        );
+        let first = lines.next().unwrap_or_default();
+        assert!(first.starts_with("Z01,"), "{first}");
+        assert!(
+            first.ends_with(",036023,Modena,036,Modena,08,Emilia-Romagna"),
+            "{first}"
+        );
         let v: serde_json::Value = serde_json::from_str(&t.zones_geojson()).unwrap();
         assert_eq!(v["features"].as_array().unwrap().len(), 40);
         let v: serde_json::Value = serde_json::from_str(&t.districts_geojson()).unwrap();

@@ -50,7 +50,11 @@ pub fn build(
     let mut opts = ingest::BuildOptions {
         force,
         guard: Some(std::sync::Arc::new(crate::guard::ScanGuard)),
-        derive: vec![std::sync::Arc::new(link::Linker::new(project))],
+        derive: vec![
+            std::sync::Arc::new(link::Linker::new(project)),
+            std::sync::Arc::new(indicators::Models::new(project, force)),
+            std::sync::Arc::new(indicators::Cube::new(project, force)),
+        ],
         ..Default::default()
     };
     if let Some(j) = jobs {
@@ -70,18 +74,35 @@ pub fn build(
             .iter()
             .filter(|s| s.action == ingest::Action::Built)
             .count();
-        let links = if derived.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; link tables {}",
-                if derived.iter().any(|s| s.action == ingest::Action::Built) {
-                    "recomputed"
-                } else {
-                    "unchanged"
-                }
-            )
-        };
+        let mut links = String::new();
+        for (what, tables) in [
+            (
+                "link tables",
+                vec![link::RECORDS, link::HOUSEHOLDS, link::QUALITY],
+            ),
+            (
+                "models",
+                project.models.iter().map(|m| m.name.as_str()).collect(),
+            ),
+            ("cube", vec![indicators::CUBE]),
+        ] {
+            let done: Vec<&&ingest::SourceReport> = derived
+                .iter()
+                .filter(|s| tables.contains(&s.source.as_str()))
+                .collect();
+            if done.is_empty() {
+                continue;
+            }
+            let built = done
+                .iter()
+                .filter(|s| s.action == ingest::Action::Built)
+                .count();
+            links.push_str(&match (what, built) {
+                (_, 0) => format!("; {what} unchanged"),
+                ("models", n) => format!("; {n} of {} models recomputed", done.len()),
+                (_, _) => format!("; {what} recomputed"),
+            });
+        }
         eprintln!(
             "{} source{}, {} built: {} rows in = {} loaded + {} quarantined{links} ({:.2}s){}",
             sources.len(),

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod demo;
+pub mod indicators;
 pub mod init;
 pub mod key;
 pub mod outreach;

@@ -43,6 +43,7 @@ pub fn query(
         .build()?;
     rt.block_on(async {
         let engine = Engine::open(&wh).await?;
+        indicators::udaf::register(engine.context());
         Ok(engine.sql(sql).await?)
     })
 }

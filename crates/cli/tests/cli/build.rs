@@ -306,7 +306,7 @@ fn status_tells_what_is_stale_and_why() {
 
     let data = p.join("territories/zones.csv");
     let mut text = std::fs::read_to_string(&data).expect("zones.csv");
-    text.push_str("Z04,Nuova zona,Q2,Nord\n");
+    text.push_str("Z04,Nuova zona,Q2,Nord,036023,Modena,036,Modena,08,Emilia-Romagna\n");
     std::fs::write(&data, text).expect("write");
     let st = state("zones");
     assert_eq!(st["state"], "stale");

@@ -22,7 +22,7 @@ fn demo_status_and_query_keep_their_contract() {
         serde_json::from_str(&ok(&["status", "--project", s(&lab), "--format", "json"]))
             .expect("json");
     let sources = st["sources"].as_array().expect("sources");
-    assert_eq!(sources.len(), 9);
+    assert_eq!(sources.len(), 10);
     for src in sources {
         for key in ["rows_in", "rows_loaded", "rows_quarantined"] {
             assert!(src[key].is_u64(), "status json has {key}: {src}");

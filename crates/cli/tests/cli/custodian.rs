@@ -174,7 +174,12 @@ fn the_demo_leaves_identifiers_and_keys_at_the_custodian() {
     ] {
         assert!(flagged.contains(raw), "{raw} not flagged: {flagged:?}");
     }
-    for aggregate in ["passi_prevalenze.csv", "infortuni.csv", "stradario.csv"] {
+    for aggregate in [
+        "passi_prevalenze.csv",
+        "infortuni.csv",
+        "offerta_servizi.csv",
+        "stradario.csv",
+    ] {
         assert!(!flagged.contains(aggregate), "{aggregate} flagged: {all}");
     }
 
