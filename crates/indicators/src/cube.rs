@@ -56,6 +56,7 @@ pub struct Cube {
     project: Project,
     force: bool,
     timings: std::sync::Mutex<Vec<Timing>>,
+    skipped: std::sync::Mutex<Vec<crate::Skipped>>,
 }
 
 /// How long one query of the last computation took (benchmarks read these).
@@ -73,7 +74,13 @@ impl Cube {
             project: project.clone(),
             force,
             timings: std::sync::Mutex::new(Vec::new()),
+            skipped: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Indicators the last build left out because a table they read is missing.
+    pub fn skipped(&self) -> Vec<crate::Skipped> {
+        self.skipped.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The queries of the last computation with their wall times, slowest first.
@@ -145,8 +152,8 @@ impl ingest::Derive for Cube {
         let i = serde_json::to_string(&p.indicators).unwrap_or_default();
         out.push(self.small_table(wh, lock, TERRITORIES, territories_batch(&p.hierarchy), &h)?);
         out.push(self.small_table(wh, lock, INDICATORS, indicators_batch(&p.indicators), &i)?);
-        if !p.indicators.is_empty() {
-            out.push(self.cube(wh, lock, sources)?);
+        if let Some(cube) = self.cube(wh, lock, sources)? {
+            out.push(cube);
         }
         Ok(out)
     }
@@ -195,15 +202,29 @@ impl Cube {
         wh: &Warehouse,
         lock: &BuildLock,
         sources: &BTreeMap<String, SnapshotInfo>,
-    ) -> Result<(SnapshotInfo, Action), IngestError> {
+    ) -> Result<Option<(SnapshotInfo, Action)>, IngestError> {
         let started = Instant::now();
         let p = &self.project;
         let hierarchy_json = serde_json::to_string(&p.hierarchy).unwrap_or_default();
         let periods = format!("{:?}..{:?}", p.config.periods.first, p.config.periods.last);
         // One file per indicator, named by its fingerprint.
         let mut files: Vec<(&Indicator, String)> = Vec::new();
-        let mut missing_tables = Vec::new();
+        let mut skipped = Vec::new();
+        let known: Vec<&str> = sources.keys().map(|s| s.as_str()).collect();
         for ind in &p.indicators {
+            let missing: Vec<String> = ind
+                .tables()
+                .into_iter()
+                .filter(|t| !sources.contains_key(*t))
+                .map(|t| crate::models::missing_table(t, &known))
+                .collect();
+            if !missing.is_empty() {
+                skipped.push(crate::Skipped {
+                    file: ind.file.clone(),
+                    missing,
+                });
+                continue;
+            }
             let mut clean = ind.clone();
             clean.file.clear();
             clean.lines.clear();
@@ -216,27 +237,19 @@ impl Cube {
                 periods.clone(),
             ];
             for t in ind.tables() {
-                match sources.get(t) {
-                    Some(s) => parts.push(format!("{t}={}", s.id)),
-                    None => missing_tables.push(format!(
-                        "{}:{}: table `{t}` is not in the warehouse{}",
-                        ind.file,
-                        table_line(ind, t),
-                        project::text::closest(
-                            t,
-                            &sources.keys().map(|s| s.as_str()).collect::<Vec<_>>()
-                        )
-                        .map(|c| format!(" (did you mean `{c}`?)"))
-                        .unwrap_or_default()
-                    )),
+                if let Some(s) = sources.get(t) {
+                    parts.push(format!("{t}={}", s.id));
                 }
             }
             let refs: Vec<&str> = parts.iter().map(|s| s.as_str()).collect();
             let fp = hash(&refs);
             files.push((ind, format!("{}-{}.parquet", ind.id, &fp[..16])));
         }
-        if !missing_tables.is_empty() {
-            return Err(step_err(STEP, true, missing_tables.join("\n")));
+        if let Ok(mut s) = self.skipped.lock() {
+            *s = skipped;
+        }
+        if files.is_empty() {
+            return Ok(None);
         }
         let names: Vec<&str> = files.iter().map(|(_, f)| f.as_str()).collect();
         let fp = hash(&names);
@@ -244,7 +257,7 @@ impl Cube {
         if !self.force
             && let Some(s) = wh.snapshot(&id)?
         {
-            return Ok((s, Action::Reused));
+            return Ok(Some((s, Action::Reused)));
         }
         let previous: Option<std::path::PathBuf> = if self.force {
             None
@@ -295,10 +308,9 @@ impl Cube {
                 }
             })?;
         }
-        let references = p
-            .indicators
+        let references = files
             .iter()
-            .flat_map(|i| i.tables())
+            .flat_map(|(i, _)| i.tables())
             .filter_map(|t| sources.get(t).map(|s| (t.to_string(), s.id.clone())))
             .collect();
         let info = wh.store_derived(
@@ -311,38 +323,8 @@ impl Cube {
                 seconds: started.elapsed().as_secs_f64(),
             },
         )?;
-        Ok((info, Action::Built))
+        Ok(Some((info, Action::Built)))
     }
-}
-
-fn table_line(ind: &Indicator, table: &str) -> usize {
-    let keys = [
-        "numerator.table",
-        "denominator.table",
-        "estimate.table",
-        "need.supply.table",
-    ];
-    let def_tables: Vec<Option<&str>> = match &ind.definition {
-        Definition::Ratio {
-            numerator,
-            denominator,
-        } => vec![
-            Some(numerator.table.as_str()),
-            denominator.as_ref().map(|d| d.table.as_str()),
-            None,
-            ind.need.as_ref().map(|n| n.supply.table.as_str()),
-        ],
-        Definition::Estimate(e) => vec![
-            None,
-            None,
-            Some(e.table.as_str()),
-            ind.need.as_ref().map(|n| n.supply.table.as_str()),
-        ],
-    };
-    keys.iter()
-        .zip(def_tables)
-        .find(|(_, t)| *t == Some(table))
-        .map_or(0, |(k, _)| ind.line(k))
 }
 
 /// `"name"` for SQL.

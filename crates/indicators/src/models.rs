@@ -16,6 +16,7 @@ const STEP: &str = "models";
 pub struct Models {
     project: Project,
     force: bool,
+    skipped: std::sync::Mutex<Vec<Skipped>>,
 }
 
 impl Models {
@@ -24,7 +25,13 @@ impl Models {
         Models {
             project: project.clone(),
             force,
+            skipped: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Models the last build left out because a table they read is missing.
+    pub fn skipped(&self) -> Vec<Skipped> {
+        self.skipped.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
@@ -41,12 +48,32 @@ pub(crate) fn table_references(sql: &str) -> Result<BTreeSet<String>, String> {
     Ok(refs.iter().map(|r| r.table().to_string()).collect())
 }
 
-/// Models in dependency order, with the tables each reads.
+/// A model or indicator left out of a build because a table it reads is not there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The definition's file, relative to the project.
+    pub file: String,
+    /// The missing tables, each with a did-you-mean hint when one is close.
+    pub missing: Vec<String>,
+}
+
+/// A missing table, with a hint when a known one is close.
+pub(crate) fn missing_table(name: &str, known: &[&str]) -> String {
+    match project::text::closest(name, known) {
+        Some(c) => format!("{name} (did you mean `{c}`?)"),
+        None => name.to_string(),
+    }
+}
+
+/// Models in dependency order with the tables each reads, and the models that cannot run
+/// because a table they read (directly or through another model) is missing.
 fn order<'p>(
     models: &'p [ModelSpec],
     available: &BTreeSet<String>,
-) -> Result<Vec<(&'p ModelSpec, BTreeSet<String>)>, IngestError> {
+) -> Result<(Vec<(&'p ModelSpec, BTreeSet<String>)>, Vec<Skipped>), IngestError> {
     let names: BTreeSet<&str> = models.iter().map(|m| m.name.as_str()).collect();
+    let mut known: Vec<&str> = available.iter().map(|s| s.as_str()).collect();
+    known.extend(names.iter());
     let mut errors = Vec::new();
     let mut pending = Vec::new();
     for m in models {
@@ -59,31 +86,41 @@ fn order<'p>(
         }
         match table_references(&m.sql) {
             Err(e) => errors.push(format!("{}: {e}", m.file)),
-            Ok(refs) => {
-                for r in &refs {
-                    if !available.contains(r) && !names.contains(r.as_str()) {
-                        let mut known: Vec<&str> = available.iter().map(|s| s.as_str()).collect();
-                        known.extend(names.iter());
-                        let hint = project::text::closest(r, &known)
-                            .map(|c| format!(" (did you mean `{c}`?)"))
-                            .unwrap_or_default();
-                        errors.push(format!("{}: no table named `{r}`{hint}", m.file));
-                    }
-                }
-                pending.push((m, refs));
-            }
+            Ok(refs) => pending.push((m, refs)),
         }
     }
     if !errors.is_empty() {
         return Err(step_err(STEP, true, errors.join("\n")));
     }
     let mut done: BTreeSet<String> = available.clone();
+    let mut skipped: Vec<Skipped> = Vec::new();
+    let mut skipped_names: BTreeSet<String> = BTreeSet::new();
     let mut out = Vec::new();
     while !pending.is_empty() {
-        let (ready, rest): (Vec<_>, Vec<_>) = pending
-            .into_iter()
-            .partition(|(_, refs): &(&ModelSpec, BTreeSet<String>)| refs.is_subset(&done));
-        if ready.is_empty() {
+        let mut progressed = false;
+        let mut rest = Vec::new();
+        for (m, refs) in pending {
+            let missing: Vec<String> = refs
+                .iter()
+                .filter(|r| !done.contains(*r) && (!names.contains(r.as_str()) || skipped_names.contains(*r)))
+                .map(|r| missing_table(r, &known))
+                .collect();
+            if !missing.is_empty() {
+                skipped_names.insert(m.name.clone());
+                skipped.push(Skipped {
+                    file: m.file.clone(),
+                    missing,
+                });
+                progressed = true;
+            } else if refs.is_subset(&done) {
+                done.insert(m.name.clone());
+                out.push((m, refs));
+                progressed = true;
+            } else {
+                rest.push((m, refs));
+            }
+        }
+        if !progressed {
             let stuck: Vec<&str> = rest.iter().map(|(m, _)| m.file.as_str()).collect();
             return Err(step_err(
                 STEP,
@@ -91,13 +128,9 @@ fn order<'p>(
                 format!("models read each other in a cycle: {}", stuck.join(", ")),
             ));
         }
-        for (m, refs) in ready {
-            done.insert(m.name.clone());
-            out.push((m, refs));
-        }
         pending = rest;
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 impl ingest::Derive for Models {
@@ -112,7 +145,10 @@ impl ingest::Derive for Models {
             return Ok(Vec::new());
         }
         let available: BTreeSet<String> = sources.keys().cloned().collect();
-        let ordered = order(models, &available)?;
+        let (ordered, skipped) = order(models, &available)?;
+        if let Ok(mut s) = self.skipped.lock() {
+            *s = skipped;
+        }
         let rt = runtime(STEP)?;
         let mut tables = sources.clone();
         let mut out = Vec::new();
@@ -196,28 +232,38 @@ mod tests {
             spec("b", "SELECT * FROM register"),
         ];
         let available: BTreeSet<String> = ["register".to_string()].into();
-        let o = order(&models, &available).expect("orders");
+        let (o, skipped) = order(&models, &available).expect("orders");
+        assert!(skipped.is_empty());
         let names: Vec<&str> = o.iter().map(|(m, _)| m.name.as_str()).collect();
         assert_eq!(names, vec!["b", "a"]);
     }
 
     #[test]
-    fn cycles_and_unknown_tables_are_errors_naming_the_file() {
+    fn cycles_are_errors_and_models_missing_a_table_are_skipped_with_their_readers() {
         let models = vec![spec("a", "SELECT * FROM b"), spec("b", "SELECT * FROM a")];
-        let e = order(&models, &BTreeSet::new())
-            .err()
-            .expect("cycle")
-            .to_string();
+        let e = order(&models, &BTreeSet::new()).err().expect("cycle").to_string();
         assert!(e.contains("cycle") && e.contains("models/a.sql"), "{e}");
-        let models = vec![spec("a", "SELECT * FROM registr")];
+        let models = vec![
+            spec("a", "SELECT * FROM registr"),
+            spec("b", "SELECT * FROM a"),
+            spec("c", "SELECT * FROM register"),
+        ];
         let available: BTreeSet<String> = ["register".to_string()].into();
-        let e = order(&models, &available)
-            .err()
-            .expect("unknown")
-            .to_string();
-        assert!(
-            e.contains("models/a.sql: no table named `registr` (did you mean `register`?)"),
-            "{e}"
+        let (run, skipped) = order(&models, &available).expect("orders");
+        assert_eq!(run.len(), 1);
+        assert_eq!(run[0].0.name, "c");
+        assert_eq!(
+            skipped,
+            vec![
+                Skipped {
+                    file: "models/a.sql".into(),
+                    missing: vec!["registr (did you mean `register`?)".into()]
+                },
+                Skipped {
+                    file: "models/b.sql".into(),
+                    missing: vec!["a".into()]
+                },
+            ]
         );
     }
 }

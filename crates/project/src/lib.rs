@@ -20,6 +20,7 @@
 mod config;
 mod error;
 mod indicator;
+pub mod library;
 mod models;
 mod scaffold;
 mod source;

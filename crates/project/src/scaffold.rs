@@ -110,6 +110,8 @@ pub fn scaffold(dir: &Path, name: &str) -> Result<Vec<PathBuf>, ProjectError> {
         std::fs::write(&path, content).map_err(|e| ProjectError::io(&path, &e))?;
         written.push(PathBuf::from(rel));
     }
+    crate::library::install(dir)?;
+    written.extend(crate::library::FILES.iter().map(|(rel, _)| PathBuf::from(rel)));
     Ok(written)
 }
 

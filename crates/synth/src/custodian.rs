@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use crate::SynthError;
 use crate::out::{Manifest, write_file};
 use crate::project::{list, q, source_specs};
-use crate::sources::{Ctx, anagrafe, gol, housing, inail, isee, min_income, passi, social};
+use crate::sources::{
+    Ctx, anagrafe, gol, housing, inail, isee, min_income, passi, services, social,
+};
 use crate::territory::Territory;
 
 /// The custodian specs' folder, relative to the output folder.
@@ -27,8 +29,8 @@ pub const LAB_DATA_DIR: &str = "lab/data";
 /// Whose key pseudonymizes a source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyHolder {
-    /// The city's key: its own registers, and the files the city receives from INPS and the
-    /// AUSL, or INAIL (aggregates need no key, but they go through the same run).
+    /// The city's key: its own registers and tables, and the files the city receives from INPS
+    /// and the AUSL, or INAIL (aggregates need no key, but they go through the same run).
     City,
     /// The regional labour agency's key (GOL measures).
     LabourAgency,
@@ -382,6 +384,20 @@ pub fn custodian_specs() -> Vec<CustodianSpec> {
                 keep("MORTALI", "fatal"),
             ],
             ..csv("accidents", inail::FILE, ";", "%d/%m/%Y")
+        },
+        CustodianSpec {
+            columns: vec![
+                keep("ANNO", "year"),
+                keep("ZONA", "zone"),
+                keep("SERVIZIO", "service"),
+                keep("TIPO_GESTORE", "provider_type"),
+                keep("POSTI", "places"),
+                keep("UTENTI", "users"),
+                keep("OPERATORI", "operators"),
+                keep("FTE", "fte"),
+                keep("LISTA_ATTESA", "waiting_list"),
+            ],
+            ..csv("services_supply", services::FILE, ";", "%d/%m/%Y")
         },
     ]
 }

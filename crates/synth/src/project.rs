@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use crate::SynthError;
 use crate::out::{Manifest, write_file};
 use crate::population::{EventKind, Relation};
-use crate::sources::{Ctx, gol, housing, inail, min_income, passi, social};
+use crate::sources::{Ctx, gol, housing, inail, min_income, passi, services, social};
 use crate::territory::{DISTRICT_CODES, Territory};
 
 pub const CODELIST: &str = "territories/zones.csv";
@@ -438,6 +438,29 @@ pub fn source_specs(first: i32, last: i32) -> Vec<SourceSpec> {
                 "accidents",
                 "INAIL: infortuni sul lavoro per settore ATECO (dati aggregati)",
                 "INAIL - Sede di Modena",
+                Some(","),
+            )
+        },
+        SourceSpec {
+            unique: vec!["year", "zone", "service"],
+            period: "year",
+            columns: vec![
+                col("year", Integer, true)
+                    .min(Bound::Num(first as f64))
+                    .max(Bound::Num(last as f64)),
+                zone_codes("zone", true),
+                col("service", String, true).allowed(&services::service_names()),
+                col("provider_type", String, true).allowed(&services::PROVIDERS),
+                col("places", Integer, true).min(Bound::Num(0.0)),
+                col("users", Integer, false).min(Bound::Num(0.0)),
+                col("operators", Integer, false).min(Bound::Num(0.0)),
+                col("fte", Float, false).min(Bound::Num(0.0)),
+                col("waiting_list", Integer, false).min(Bound::Num(0.0)),
+            ],
+            ..base(
+                "services_supply",
+                "Servizi sociali: offerta per zona (posti, utenti, operatori, liste d'attesa)",
+                "Comune di Modena - Settore Servizi sociali",
                 Some(","),
             )
         },

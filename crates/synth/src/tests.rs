@@ -164,6 +164,29 @@ fn marginals_are_plausible() {
         (0.033..=0.047).contains(&share),
         "{share} of social records without a tax code"
     );
+    // Service supply, city-wide: places per 100 of the target population.
+    let supply = read_csv(&dir.join(crate::sources::services::TRUTH_FILE), b',', false);
+    for (year, service, low, high) in [
+        ("2019", "nido d'infanzia", 27.0, 33.0),
+        ("2024", "nido d'infanzia", 24.0, 36.0),
+        ("2019", "assistenza domiciliare", 3.5, 5.5),
+        ("2019", "struttura residenziale anziani", 4.0, 6.5),
+    ] {
+        let (places, target) = supply[1..]
+            .iter()
+            .filter(|(_, r)| r[0] == year && r[2] == service)
+            .fold((0.0, 0.0), |(p, t), (_, r)| {
+                (
+                    p + r[4].parse::<f64>().unwrap(),
+                    t + r[10].parse::<f64>().unwrap(),
+                )
+            });
+        let rate = 100.0 * places / target;
+        assert!(
+            (low..=high).contains(&rate),
+            "{year} {service}: {rate} places per 100"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -287,6 +310,94 @@ fn defects_and_links_point_at_existing_records() {
         sources.insert(l[0].clone());
     }
     assert_eq!(sources.len(), 7, "{sources:?}");
+}
+
+/// The supply table is its truth plus the two defects, every zone is in the catchment of every
+/// service once a year, and the waiting list is what the usable places leave of the demand.
+#[test]
+fn services_supply_is_its_truth_plus_two_defects() {
+    use crate::sources::services::{FILE, HEADER, TRUTH_FILE};
+    let root = small();
+    let raw = read_csv(&root.join(FILE), b';', false);
+    let truth = read_csv(&root.join(TRUTH_FILE), b',', false);
+    assert_eq!(raw[0].1.join(";") + "\n", HEADER);
+    assert_eq!(raw.len(), truth.len());
+    let defects: BTreeMap<u64, (String, String)> = defect_rows(root)
+        .into_iter()
+        .filter(|d| d[0] == "services_supply")
+        .map(|d| {
+            assert_eq!(d[1], FILE);
+            (d[2].parse().unwrap(), (d[3].clone(), d[4].clone()))
+        })
+        .collect();
+    let kinds: Vec<(&str, &str)> = defects
+        .values()
+        .map(|(c, k)| (c.as_str(), k.as_str()))
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert!(
+        kinds.contains(&("places", "out_of_range")) && kinds.contains(&("zone", "unknown_zone"))
+    );
+    let zones: BTreeSet<String> = (1..=40).map(|z| format!("Z{z:02}")).collect();
+    let mut served: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut over = 0;
+    for ((line, r), (_, t)) in raw[1..].iter().zip(&truth[1..]) {
+        // The published row is the truth's first nine columns, decimal comma.
+        let mut published: Vec<String> = t[..9].to_vec();
+        published[7] = published[7].replace('.', ",");
+        match defects.get(line).map(|(c, _)| c.as_str()) {
+            Some("places") => {
+                assert_eq!(r[4], format!("-{}", t[4]));
+                published[4] = r[4].clone();
+            }
+            Some("zone") => {
+                assert!(!zones.contains(&r[1]), "{}", r[1]);
+                published[1] = r[1].clone();
+            }
+            _ => {}
+        }
+        assert_eq!(r, &published, "line {line}");
+        let n = |i: usize| -> u64 { t[i].parse().unwrap() };
+        let (places, users, operators, waiting, demand) = (n(4), n(5), n(6), n(8), n(12));
+        assert!(places >= 1 && operators >= 1, "line {line}");
+        assert!(
+            t[7].parse::<f64>().unwrap() <= operators as f64,
+            "line {line}"
+        );
+        assert_eq!(users + waiting, demand, "line {line}");
+        assert!(
+            users as f64 <= (places as f64 * 1.08).floor(),
+            "line {line}"
+        );
+        assert!(n(11) <= demand, "line {line}: social cases beyond demand");
+        over += (users > places) as usize;
+        let catchment: Vec<String> = t[9].split(' ').map(str::to_string).collect();
+        assert_eq!(
+            catchment[0], t[1],
+            "line {line}: a facility serves its own zone"
+        );
+        served
+            .entry((t[0].clone(), t[2].clone()))
+            .or_default()
+            .extend(catchment);
+    }
+    assert!(
+        over * 5 < raw.len(),
+        "{over} rows with more users than places"
+    );
+    let years: BTreeSet<&str> = served.keys().map(|(y, _)| y.as_str()).collect();
+    assert_eq!(years.len(), 6);
+    assert_eq!(
+        served.len(),
+        6 * crate::sources::services::service_names().len()
+    );
+    for ((year, service), mut z) in served {
+        z.sort();
+        let n = z.len();
+        z.dedup();
+        assert_eq!(n, z.len(), "{year} {service}: a zone served twice");
+        assert_eq!(z.len(), zones.len(), "{year} {service}: a zone not served");
+    }
 }
 
 // ----- a reference pseudonymizer and a reference validator ---------------------------------

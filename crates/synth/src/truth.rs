@@ -298,8 +298,8 @@ from the register), `correction` (an ISEE declaration re-submitted with correcte
 under a later protocol: both rows are valid) and `late_registration` (a register event
 recorded months after it happened).
 
-Rows not listed here are clean. Aggregated sources (health survey, accidents) carry one or
-two defects each when large enough.
+Rows not listed here are clean. Aggregated sources (health survey, accidents, services
+supply) carry one or two defects each when large enough.
 
 ## The custodian's side (outside this folder)
 
@@ -333,6 +333,41 @@ health, depressive symptoms, smoking, sedentary lifestyle, obesity.
 
 The true prevalence behind every row of `custodian/ausl/passi_prevalenze.csv` (in percent):
 the published prevalence is a binomial draw of size `n` around it, with a Wilson 95% interval.
+
+## services_supply.csv
+
+The true values behind every row of `custodian/sociale/offerta_servizi.csv` (the social-services
+department's yearly supply table, lab source `services_supply`), before the injected defects (a
+negative `POSTI`, an unknown `ZONA`): `year`, `zone_code`, `service`, `provider_type`,
+`places`, `users`, `operators`, `fte` (decimal point) and `waiting_list` as published, then:
+
+- `catchment`: the zones the row's places serve, space-separated, its own zone first. Home care
+  (`assistenza domiciliare`) is organised in every zone for that zone only; facilities (day
+  centres, residences, nurseries, after-school centres, temporary housing) exist only in some
+  zones and also serve the zones of the same district that have none, so a zone missing from
+  the table for a service is served by the row whose catchment lists it.
+- `target_population` on 31 December in the catchment: residents aged 80+ (home care, elderly
+  residences), 65+ (elderly day centres), disabled residents aged 18-64 (day centres for the
+  disabled), children aged 0-2 (nurseries), 6-13 (after-school centres), households with an
+  ISEE below 9,360 euro (temporary housing; the true ISEE, as in `zone_rates.csv`).
+- `social_cases`: cases of the cartella sociale for that service (home care of the elderly and
+  the disabled, day centre, placement in a residence, after-school centre, temporary housing;
+  none for nurseries) in progress on 31 December in the catchment. The cartella only holds
+  cases opened from {first} on, so the first years count fewer.
+- `demand`: the people asking for the service on 31 December, the larger of `social_cases`
+  and a need drawn from the target population (a few per 100 residents aged 80+ for home care,
+  about 36% of children aged 0-2 for nurseries); in 2020 lower for nurseries and after-school
+  centres.
+
+Places (at least one) follow the target population with a per-facility factor that moves
+places between zones, not in or out of the city: in the first year there are nursery places
+for 30% of the children aged 0-2 city-wide, far fewer in some zones and none where there is no
+nursery. Home-care slots follow the population every year; a facility keeps its capacity
+except for an occasional expansion or cut. `users = min(demand, usable places)`: the places,
+times 1.08 where the provider overbooks (about a third of the home-care and nursery rows, so
+`users > places` there now and then), and in 2020 fewer in day centres and residences
+(closures, distancing). `waiting_list = demand - users`: it is long exactly where places are
+short. `operators` are proportional to places, `fte` a share of them fixed per facility.
 ",
         seed = ctx.seed,
         scale = ctx.scale,

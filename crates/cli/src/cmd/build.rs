@@ -47,13 +47,15 @@ pub fn build(
     jobs: Option<usize>,
     quiet: bool,
 ) -> anyhow::Result<ingest::BuildReport> {
+    let models = std::sync::Arc::new(indicators::Models::new(project, force));
+    let cube = std::sync::Arc::new(indicators::Cube::new(project, force));
     let mut opts = ingest::BuildOptions {
         force,
         guard: Some(std::sync::Arc::new(crate::guard::ScanGuard)),
         derive: vec![
             std::sync::Arc::new(link::Linker::new(project)),
-            std::sync::Arc::new(indicators::Models::new(project, force)),
-            std::sync::Arc::new(indicators::Cube::new(project, force)),
+            models.clone(),
+            cube.clone(),
         ],
         ..Default::default()
     };
@@ -62,6 +64,29 @@ pub fn build(
     }
     let bars = crate::progress::BuildBars::new(quiet);
     let report = ingest::build(project, &opts, &bars)?;
+    let skipped: Vec<indicators::Skipped> =
+        models.skipped().into_iter().chain(cube.skipped()).collect();
+    if !skipped.is_empty() {
+        let mut missing: Vec<&str> = skipped
+            .iter()
+            .flat_map(|s| s.missing.iter().map(|m| m.as_str()))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        eprintln!(
+            "note: {} model and indicator definitions wait for tables not in the warehouse: {} (declare these sources)",
+            skipped.len(),
+            missing.join(", ")
+        );
+        if !quiet {
+            for s in skipped.iter().take(8) {
+                eprintln!("  {}: needs {}", s.file, s.missing.join(", "));
+            }
+            if skipped.len() > 8 {
+                eprintln!("  ... and {} more", skipped.len() - 8);
+            }
+        }
+    }
     if !quiet {
         let sources: Vec<&ingest::SourceReport> =
             report.sources.iter().filter(|s| !s.derived).collect();

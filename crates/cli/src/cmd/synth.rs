@@ -58,6 +58,8 @@ pub fn generate(opts: &synth::SynthOptions, quiet: bool) -> anyhow::Result<synth
         other => anyhow::Error::new(other),
     })?;
     pb.finish_and_clear();
+    // The lab project gets the standard indicator library, as `datalab init` gives it.
+    project::library::install(&opts.out.join("lab"))?;
     Ok(report)
 }
 

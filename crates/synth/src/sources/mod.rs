@@ -11,6 +11,7 @@ pub mod inail;
 pub mod isee;
 pub mod min_income;
 pub mod passi;
+pub mod services;
 pub mod social;
 
 use std::path::Path;
@@ -103,6 +104,7 @@ pub fn run(
     let mut min_income = min_income::MinIncome::new(&ctx);
     let mut gol = gol::Gol::new(&ctx)?;
     let mut health = passi::Health::new(&ctx);
+    let mut supply = services::Supply::new(&ctx);
     let mut rates = truth::ZoneRates::new(&ctx)?;
     let mut residents_last = 0;
     let mut households_last = 0;
@@ -126,6 +128,7 @@ pub fn run(
             &mut truth,
         )?;
         let prevalences = health.year(&world, &view);
+        supply.year(&world, &view);
         rates.year(
             &world,
             &view,
@@ -147,12 +150,14 @@ pub fn run(
     prog.stage("writing the remaining sources");
     register.finish(&mut manifest)?;
     isee.finish(&mut manifest)?;
+    supply.count_cases(&world, &social);
     social.write(&ctx, &world, &mut truth, &mut manifest)?;
     housing.write(&ctx, &world, &mut truth, &mut manifest)?;
     min_income.write(&ctx, &world, &mut truth, &mut manifest)?;
     gol.finish(&mut manifest)?;
     health.write(&ctx, &mut truth, &mut manifest)?;
     inail::write(&ctx, &mut truth, &mut manifest)?;
+    supply.write(&ctx, &world, &mut truth, &mut manifest)?;
     prog.stage("writing the truth, the custodian specs and the lab project");
     rates.finish(&mut manifest)?;
     truth::persons(&ctx, &world, &mut manifest, &mut prog)?;

@@ -418,6 +418,23 @@ impl Social {
         per_zone
     }
 
+    /// The cases in progress on `day` (started, and ended on `day` or later) with the ends
+    /// the file shows (cut at the person's exit): zone, area and intervention type of each.
+    pub fn in_progress<'a>(
+        &'a self,
+        world: &'a World,
+        day: NaiveDate,
+    ) -> impl Iterator<Item = (u8, &'static str, &'static str)> + 'a {
+        self.cases.iter().filter_map(move |c| {
+            let mut end = c.planned_end;
+            if let Some(exit) = world.persons[c.person as usize].exit {
+                end = end.min(exit);
+            }
+            let ty = &TYPES[c.kind as usize];
+            (c.start <= day && end >= day).then_some((c.zone, AREAS[ty.area], ty.name))
+        })
+    }
+
     pub fn write(
         self,
         ctx: &Ctx,
