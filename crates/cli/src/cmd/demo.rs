@@ -127,6 +127,16 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         eprintln!(
             "  edit {p}/sources/isee.toml, then `datalab build --project {p}`: only isee is rebuilt"
         );
+        eprintln!("  datalab indicators list --project {p}");
+        eprintln!(
+            "  datalab query --project {p} \"SELECT territory, value FROM cube WHERE indicator = 'at_risk_of_poverty_isee' AND territory_level = 'zone' AND period = '2024' AND breakdown = '' ORDER BY value DESC\""
+        );
+        eprintln!(
+            "  datalab indicators benchmark home_care_users_65 --project {p} --level zone --against municipality"
+        );
+        eprintln!(
+            "  datalab indicators needs elderly_80_alone_home_care_need --project {p} --level zone"
+        );
     }
     Ok(())
 }
@@ -215,6 +225,60 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
                 100.0 * b.column(2).as_primitive::<Float64Type>().value(0)
             ),
         ));
+    }
+    // From the cube: a few library indicators for the whole city in the last year.
+    let cube = super::query::query(
+        project,
+        "SELECT i.name_en, i.unit_en, c.period, c.value, c.lower, c.upper, c.territory_level
+         FROM cube c JOIN indicators i ON c.indicator = i.series
+         WHERE c.breakdown = '' AND c.indicator IN ('old_age_dependency_ratio', 'at_risk_of_poverty_isee',
+               'gini_isee', 'min_income_take_up', 'home_care_users_65', 'social_users_in_gol', 'smoking')
+           AND c.territory_level IN ('municipality', 'province')
+           AND c.period = (SELECT max(period) FROM cube c2 WHERE c2.indicator = c.indicator)
+         ORDER BY c.indicator",
+    )?;
+    let (n, series) = {
+        let all = super::query::query(
+            project,
+            "SELECT count(*), count(DISTINCT indicator) FROM cube",
+        )?;
+        let b = all.first().ok_or_else(|| anyhow::anyhow!("the cube is empty"))?;
+        (
+            b.column(0).as_primitive::<Int64Type>().value(0),
+            b.column(1).as_primitive::<Int64Type>().value(0),
+        )
+    };
+    out.push((
+        "indicator cube".to_string(),
+        format!("{} values of {series} series", crate::fmt::int(n as u64)),
+    ));
+    for b in &cube {
+        let text = |i: usize| arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8);
+        let (name, unit, period, level) = (text(0)?, text(1)?, text(2)?, text(6)?);
+        let f = |i: usize| b.column(i).as_primitive::<Float64Type>();
+        for r in 0..b.num_rows() {
+            if f(3).is_null(r) {
+                continue;
+            }
+            let interval = if f(4).is_null(r) {
+                String::new()
+            } else {
+                format!(" ({:.1}-{:.1})", f(4).value(r), f(5).value(r))
+            };
+            out.push((
+                format!(
+                    "  {} ({}, {})",
+                    name.as_string::<i32>().value(r),
+                    period.as_string::<i32>().value(r),
+                    level.as_string::<i32>().value(r)
+                ),
+                format!(
+                    "{:.1}{interval} {}",
+                    f(3).value(r),
+                    unit.as_string::<i32>().value(r)
+                ),
+            ));
+        }
     }
     Ok(out)
 }

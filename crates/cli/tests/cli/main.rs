@@ -5,6 +5,7 @@ mod city;
 mod config;
 mod contract;
 mod custodian;
+mod indicators;
 mod inputs;
 mod layering;
 mod support;
