@@ -26,7 +26,10 @@ fn main() {
     );
     let lab = city(&dir.join(format!("indicators-scale-{scale}")), &scale);
     cube(&lab, &scale);
-    let lab = city(&dir.join(format!("indicators-scale-{edit_scale}")), &edit_scale);
+    let lab = city(
+        &dir.join(format!("indicators-scale-{edit_scale}")),
+        &edit_scale,
+    );
     edit_one(&lab, &edit_scale);
 }
 
@@ -105,7 +108,9 @@ fn cube(lab: &Path, scale: &str) {
         total,
         median(times) - total
     );
-    println!("\n  the three heaviest queries, datalab (in-process, median of 5) vs DuckDB on the same files:");
+    println!(
+        "\n  the three heaviest queries, datalab (in-process, median of 5) vs DuckDB on the same files:"
+    );
     for t in timings.iter().take(3) {
         compare(&project, &tables, &t.indicator, &t.sql);
     }
@@ -144,7 +149,10 @@ fn compare(
     let short: String = sql.chars().take(110).collect();
     print!("  {indicator:<32} datalab {ours:.3} s");
     match duckdb(tables, &anc, sql) {
-        Some(d) => println!(" | duckdb {d:.3} s | ratio {:.2}x\n      {short}...", ours / d),
+        Some(d) => println!(
+            " | duckdb {d:.3} s | ratio {:.2}x\n      {short}...",
+            ours / d
+        ),
         None => println!(" | duckdb: not comparable (see stderr)\n      {short}..."),
     }
 }
@@ -191,7 +199,10 @@ fn duckdb(tables: &BTreeMap<String, engine::SnapshotInfo>, anc: &Path, sql: &str
         "import duckdb, time, statistics\ncon = duckdb.connect()\n{views}con.execute(\"CREATE TABLE __anc AS SELECT * FROM read_csv('{}')\")\nq = \"\"\"{sql}\"\"\"\ncon.execute(q).fetchall()\nts = []\nfor _ in range(5):\n    t = time.perf_counter(); con.execute(q).fetchall(); ts.append(time.perf_counter() - t)\nprint(statistics.median(ts))\n",
         anc.display()
     );
-    let out = Command::new("python3").args(["-c", &script]).output().ok()?;
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .ok()?;
     if !out.status.success() {
         eprintln!("duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
         return None;
@@ -211,8 +222,11 @@ fn edit_one(lab: &Path, scale: &str) {
     for i in 0..5 {
         // A factor never used before, so the indicator is really recomputed (not reused).
         let nonce = 1000 + (std::process::id() % 1000) * 10 + i;
-        std::fs::write(&path, original.replace("factor = 100", &format!("factor = {nonce}")))
-            .expect("write");
+        std::fs::write(
+            &path,
+            original.replace("factor = 100", &format!("factor = {nonce}")),
+        )
+        .expect("write");
         let r = run(datalab().args(["build", "--quiet", "--project", s(lab), "--format", "json"]));
         times.push(r.seconds);
     }

@@ -233,7 +233,7 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
          FROM cube c JOIN indicators i ON c.indicator = i.series
          WHERE c.breakdown = '' AND c.indicator IN ('old_age_dependency_ratio', 'at_risk_of_poverty_isee',
                'gini_isee', 'min_income_take_up', 'home_care_users_65', 'social_users_in_gol', 'smoking')
-           AND c.territory_level IN ('municipality', 'province')
+           AND c.territory_level = 'municipality'
            AND c.period = (SELECT max(period) FROM cube c2 WHERE c2.indicator = c.indicator)
          ORDER BY c.indicator",
     )?;
@@ -242,7 +242,9 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
             project,
             "SELECT count(*), count(DISTINCT indicator) FROM cube",
         )?;
-        let b = all.first().ok_or_else(|| anyhow::anyhow!("the cube is empty"))?;
+        let b = all
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("the cube is empty"))?;
         (
             b.column(0).as_primitive::<Int64Type>().value(0),
             b.column(1).as_primitive::<Int64Type>().value(0),

@@ -5,6 +5,14 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::Float64Type;
 use serde::Serialize;
 
+/// Prints a line to stdout; a closed pipe (`| head`) ends the output quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -127,7 +135,7 @@ fn list(a: ListArgs) -> anyhow::Result<()> {
         })
         .collect();
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+        Format::Json => out!("{}", serde_json::to_string_pretty(&all)?),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
             w.write_record([
@@ -160,7 +168,7 @@ fn list(a: ListArgs) -> anyhow::Result<()> {
         }
         Format::Text => {
             for i in &all {
-                println!(
+                out!(
                     "{:<34} {:<10} {:<7} {}  [{}]",
                     i.id,
                     json_name(&i.kind)?,
@@ -223,13 +231,20 @@ fn period_of(
     )?;
     b.first()
         .filter(|b| b.num_rows() > 0 && b.column(0).is_valid(0))
-        .map(|b| b.column(0).as_string::<i32>().value(0).to_string())
+        .and_then(|b| text(b.column(0)).ok().map(|a| a.value(0).to_string()))
         .ok_or_else(|| {
             super::UsageError(format!(
                 "the cube has no values of `{series}`: run `datalab build`"
             ))
             .into()
         })
+}
+
+/// A text column as plain UTF-8 (Parquet strings come back as views).
+fn text(a: &arrow::array::ArrayRef) -> anyhow::Result<arrow::array::StringArray> {
+    Ok(arrow::compute::cast(a, &arrow::datatypes::DataType::Utf8)?
+        .as_string::<i32>()
+        .clone())
 }
 
 /// Total cells of a series in a period.
@@ -249,8 +264,9 @@ fn cells(
     )?;
     let mut out = Vec::new();
     for b in &batches {
-        let s = |i: usize| b.column(i).as_string::<i32>();
         let f = |i: usize| b.column(i).as_primitive::<Float64Type>();
+        let (territory, level) = (text(b.column(0))?, text(b.column(1))?);
+        let s = |i: usize| if i == 0 { &territory } else { &level };
         for r in 0..b.num_rows() {
             let opt = |i: usize| (!f(i).is_null(r)).then(|| f(i).value(r));
             out.push(indicators::compare::Cell {
@@ -279,7 +295,7 @@ fn benchmark(a: BenchmarkArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| super::UsageError(e.to_string()))?;
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Format::Json => out!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
             w.write_record([
@@ -322,20 +338,26 @@ fn benchmark(a: BenchmarkArgs) -> anyhow::Result<()> {
             w.flush()?;
         }
         Format::Text => {
-            println!(
+            out!(
                 "{} ({}), {period}: {} against {}",
                 ind.name.it,
                 ind.unit.it,
                 a.level,
                 a.against.as_deref().unwrap_or("the level above")
             );
-            println!(
+            out!(
                 "{:<8} {:<28} {:>5} {:>10} {:>10} {:>10} {:>21}  flag",
-                "code", "name", "rank", "value", "reference", "diff", "95% limits"
+                "code",
+                "name",
+                "rank",
+                "value",
+                "reference",
+                "diff",
+                "95% limits"
             );
             for r in &rows {
                 let c = &r.comparison;
-                println!(
+                out!(
                     "{:<8} {:<28} {:>5} {:>10.2} {:>10.2} {:>+10.2} {:>10.2}-{:<10.2}  {}",
                     r.territory,
                     r.name.chars().take(28).collect::<String>(),
@@ -401,7 +423,7 @@ fn needs(a: NeedsArgs) -> anyhow::Result<()> {
         });
     }
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Format::Json => out!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
             w.write_record([
@@ -427,16 +449,25 @@ fn needs(a: NeedsArgs) -> anyhow::Result<()> {
             w.flush()?;
         }
         Format::Text => {
-            println!(
+            out!(
                 "{} vs {} ({period}, {}; standard {} {} per person in need)",
-                ind.name.it, need.supply_unit.it, a.level, need.standard, need.supply_unit.it
+                ind.name.it,
+                need.supply_unit.it,
+                a.level,
+                need.standard,
+                need.supply_unit.it
             );
-            println!(
+            out!(
                 "{:<8} {:<28} {:>10} {:>10} {:>10} {:>10}",
-                "code", "name", "in need", "supply", "cover %", "gap"
+                "code",
+                "name",
+                "in need",
+                "supply",
+                "cover %",
+                "gap"
             );
             for r in &rows {
-                println!(
+                out!(
                     "{:<8} {:<28} {:>10.0} {:>10.0} {:>10} {:>+10.1}",
                     r.territory,
                     r.name.chars().take(28).collect::<String>(),

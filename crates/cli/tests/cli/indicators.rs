@@ -215,12 +215,48 @@ fn counts_roll_up_the_hierarchy_and_old_zones_follow_the_crosswalk() {
     let got = cells(tmp.path(), "people");
     // 2019: Z9's five people split 0.6/0.4 into Z1/Z2 (3 and 2; 1.8 and 1.2 women); M1 = 5.
     let expect = [
-        row("M1", "municipality", "2019", "", &["5.0", "", "5.0", "", "", "", "crosswalk"]),
-        row("M1", "municipality", "2019", "sex=F", &["3.0", "", "3.0", "", "", "", "crosswalk"]),
-        row("M1", "municipality", "2019", "sex=M", &["2.0", "", "2.0", "", "", "", "crosswalk"]),
-        row("M1", "municipality", "2020", "", &["5.0", "", "5.0", "", "", "", ""]),
-        row("M1", "municipality", "2020", "sex=F", &["2.0", "", "2.0", "", "", "", ""]),
-        row("M1", "municipality", "2020", "sex=M", &["3.0", "", "3.0", "", "", "", ""]),
+        row(
+            "M1",
+            "municipality",
+            "2019",
+            "",
+            &["5.0", "", "5.0", "", "", "", "crosswalk"],
+        ),
+        row(
+            "M1",
+            "municipality",
+            "2019",
+            "sex=F",
+            &["3.0", "", "3.0", "", "", "", "crosswalk"],
+        ),
+        row(
+            "M1",
+            "municipality",
+            "2019",
+            "sex=M",
+            &["2.0", "", "2.0", "", "", "", "crosswalk"],
+        ),
+        row(
+            "M1",
+            "municipality",
+            "2020",
+            "",
+            &["5.0", "", "5.0", "", "", "", ""],
+        ),
+        row(
+            "M1",
+            "municipality",
+            "2020",
+            "sex=F",
+            &["2.0", "", "2.0", "", "", "", ""],
+        ),
+        row(
+            "M1",
+            "municipality",
+            "2020",
+            "sex=M",
+            &["3.0", "", "3.0", "", "", "", ""],
+        ),
     ];
     for e in &expect {
         assert!(got.contains(e), "missing {e:?} in {got:#?}");
@@ -244,12 +280,30 @@ fn ratios_medians_and_zero_cells_are_computed_per_cell() {
     let share = cells(tmp.path(), "share_f");
     // Z2 in 2020: 0 women of 2 residents is a 0, not a missing cell.
     assert!(
-        share.contains(&row("Z2", "zone", "2020", "", &["0.0", "2.0", "0.0", "", "", "", ""])),
+        share.contains(&row(
+            "Z2",
+            "zone",
+            "2020",
+            "",
+            &["0.0", "2.0", "0.0", "", "", "", ""]
+        )),
         "{share:#?}"
     );
     // Z3 in 2020: 2 of 2; M2 (only Z3) the same; M1 in 2020: 2 of 5 = 40%.
-    assert!(share.contains(&row("Z3", "zone", "2020", "", &["2.0", "2.0", "100.0", "", "", "", ""])));
-    assert!(share.contains(&row("M1", "municipality", "2020", "", &["2.0", "5.0", "40.0", "", "", "", ""])));
+    assert!(share.contains(&row(
+        "Z3",
+        "zone",
+        "2020",
+        "",
+        &["2.0", "2.0", "100.0", "", "", "", ""]
+    )));
+    assert!(share.contains(&row(
+        "M1",
+        "municipality",
+        "2020",
+        "",
+        &["2.0", "5.0", "40.0", "", "", "", ""]
+    )));
     let median = cells(tmp.path(), "median_income");
     // M1 2020 incomes 10, 30, 50, 20, 40: median 30. Z1 2020: 10, 30, 50 → 30; Z2: 20, 40 → 30;
     // Z3 2020: 1, 3 → 2. In 2019 the old zone's rows go to Z1, the zone holding most of it.
@@ -281,8 +335,20 @@ fn survey_estimates_keep_their_interval_and_are_never_divided_below_their_level(
     assert_eq!(
         got,
         vec![
-            row("M1", "municipality", "2020", "", &["", "", "12.5", "10.1", "14.9", "400", "estimate"]),
-            row("M1", "municipality", "2020", "sex=F", &["", "", "14.0", "10.6", "17.4", "210", "estimate"]),
+            row(
+                "M1",
+                "municipality",
+                "2020",
+                "",
+                &["", "", "12.5", "10.1", "14.9", "400", "estimate"]
+            ),
+            row(
+                "M1",
+                "municipality",
+                "2020",
+                "sex=F",
+                &["", "", "14.0", "10.6", "17.4", "210", "estimate"]
+            ),
         ]
     );
 }
@@ -293,15 +359,54 @@ fn needs_are_related_to_supply_with_coverage_and_gap() {
     tiny(tmp.path());
     let cov = cells(tmp.path(), "women_need:coverage");
     // Z1 2020: 2 women in need, 1 place → 50 per 100; Z3: 2 women, 3 places → 150.
-    assert!(cov.contains(&row("Z1", "zone", "2020", "", &["1.0", "2.0", "50.0", "", "", "", "need"])), "{cov:#?}");
-    assert!(cov.contains(&row("Z3", "zone", "2020", "", &["3.0", "2.0", "150.0", "", "", "", "need"])));
+    assert!(
+        cov.contains(&row(
+            "Z1",
+            "zone",
+            "2020",
+            "",
+            &["1.0", "2.0", "50.0", "", "", "", "need"]
+        )),
+        "{cov:#?}"
+    );
+    assert!(cov.contains(&row(
+        "Z3",
+        "zone",
+        "2020",
+        "",
+        &["3.0", "2.0", "150.0", "", "", "", "need"]
+    )));
     let gap = cells(tmp.path(), "women_need:gap");
     // Standard 0.5 places each: Z1 needs 1, has 1 → gap 0; Z3 needs 1, has 3 → -2.
-    assert!(gap.contains(&row("Z1", "zone", "2020", "", &["1.0", "1.0", "0.0", "", "", "", "need"])), "{gap:#?}");
-    assert!(gap.contains(&row("Z3", "zone", "2020", "", &["1.0", "3.0", "-2.0", "", "", "", "need"])));
+    assert!(
+        gap.contains(&row(
+            "Z1",
+            "zone",
+            "2020",
+            "",
+            &["1.0", "1.0", "0.0", "", "", "", "need"]
+        )),
+        "{gap:#?}"
+    );
+    assert!(gap.contains(&row(
+        "Z3",
+        "zone",
+        "2020",
+        "",
+        &["1.0", "3.0", "-2.0", "", "", "", "need"]
+    )));
     let text = ok(&[
-        "indicators", "needs", "women_need", "--project", s(tmp.path()), "--level", "zone",
-        "--period", "2020", "--format", "csv",
+        "indicators",
+        "needs",
+        "women_need",
+        "--project",
+        s(tmp.path()),
+        "--level",
+        "zone",
+        "--period",
+        "2020",
+        "--format",
+        "csv",
     ]);
     assert!(text.contains("Z3,Est,2,3,150,1,-2"), "{text}");
 }
@@ -331,8 +436,17 @@ fn benchmark_ranks_zones_against_their_municipality_with_funnel_limits() {
     let tmp = tempfile::tempdir().expect("tmp");
     tiny(tmp.path());
     let json = ok(&[
-        "indicators", "benchmark", "share_f", "--project", s(tmp.path()), "--level", "zone",
-        "--period", "2020", "--format", "json",
+        "indicators",
+        "benchmark",
+        "share_f",
+        "--project",
+        s(tmp.path()),
+        "--level",
+        "zone",
+        "--period",
+        "2020",
+        "--format",
+        "json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     let rows = v.as_array().expect("array");
@@ -353,7 +467,12 @@ fn the_city_cube_holds_the_standard_library_and_incremental_equals_full() {
     let lab = city(tmp.path(), "0.02");
     ok(&["build", "--project", s(&lab), "--quiet"]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&[
-        "indicators", "list", "--project", s(&lab), "--format", "json",
+        "indicators",
+        "list",
+        "--project",
+        s(&lab),
+        "--format",
+        "json",
     ]))
     .expect("json");
     let ids: Vec<&str> = listed
@@ -368,7 +487,10 @@ fn the_city_cube_holds_the_standard_library_and_incremental_equals_full() {
         .map(|r| r[0].clone())
         .collect();
     for id in &ids {
-        assert!(in_cube.iter().any(|c| c == id), "{id} missing from the cube");
+        assert!(
+            in_cube.iter().any(|c| c == id),
+            "{id} missing from the cube"
+        );
     }
     // Survey prevalences exist only where the survey gives them (province, municipality).
     let below = query(
@@ -385,7 +507,12 @@ fn the_city_cube_holds_the_standard_library_and_incremental_equals_full() {
         let mut newest: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(&dir)
             .expect("cube snapshots")
             .flatten()
-            .map(|e| (e.metadata().and_then(|m| m.modified()).expect("mtime"), e.path()))
+            .map(|e| {
+                (
+                    e.metadata().and_then(|m| m.modified()).expect("mtime"),
+                    e.path(),
+                )
+            })
             .collect();
         newest.sort();
         let mut names: Vec<String> = std::fs::read_dir(newest.last().expect("one").1.join("data"))
@@ -405,7 +532,8 @@ fn the_city_cube_holds_the_standard_library_and_incremental_equals_full() {
     let changed: Vec<&String> = after.iter().filter(|f| !before.contains(f)).collect();
     assert_eq!(changed.len(), 1, "{changed:?}");
     assert!(changed[0].starts_with("share_foreign_residents-"));
-    let sql = "SELECT * FROM cube ORDER BY indicator, territory_level, territory, period, breakdown";
+    let sql =
+        "SELECT * FROM cube ORDER BY indicator, territory_level, territory, period, breakdown";
     let incremental = query(&lab, sql);
     ok(&["build", "--project", s(&lab), "--quiet", "--force"]);
     assert_eq!(incremental, query(&lab, sql));
