@@ -22,9 +22,15 @@ fn main() {
         }
     }
     files.sort();
-    let mut out = String::from("/// The standard library: (path in the project, contents).\npub const FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// The standard library: (path in the project, contents).\npub const FILES: &[(&str, &str)] = &[\n",
+    );
     for (rel, path) in &files {
-        let _ = writeln!(out, "    ({rel:?}, include_str!({:?})),", path.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("library.rs");

@@ -38,9 +38,22 @@ impl Engine {
 
     /// Registers the given snapshots (a build step reads the snapshots it is about to commit).
     pub async fn over(snapshots: &[crate::SnapshotInfo]) -> Result<Engine, EngineError> {
-        let config = SessionConfig::new()
+        Engine::over_with(snapshots, None).await
+    }
+
+    /// [`Engine::over`] with `partitions` parallel partitions per query (default: the number
+    /// of cores). One partition makes floating-point aggregates (`avg`, `sum` of floats)
+    /// reproducible to the last bit: rows are always combined in the same order.
+    pub async fn over_with(
+        snapshots: &[crate::SnapshotInfo],
+        partitions: Option<usize>,
+    ) -> Result<Engine, EngineError> {
+        let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_batch_size(32_768);
+        if let Some(n) = partitions {
+            config = config.with_target_partitions(n.max(1));
+        }
         let ctx = SessionContext::new_with_config(config);
         for f in crate::udf::all() {
             ctx.register_udf(f);

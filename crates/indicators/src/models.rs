@@ -60,8 +60,8 @@ pub struct Skipped {
 /// A missing table, with a hint when a known one is close.
 pub(crate) fn missing_table(name: &str, known: &[&str]) -> String {
     match project::text::closest(name, known) {
-        Some(c) => format!("{name} (did you mean `{c}`?)"),
-        None => name.to_string(),
+        Some(c) if c != name => format!("{name} (did you mean `{c}`?)"),
+        _ => name.to_string(),
     }
 }
 
@@ -102,7 +102,10 @@ fn order<'p>(
         for (m, refs) in pending {
             let missing: Vec<String> = refs
                 .iter()
-                .filter(|r| !done.contains(*r) && (!names.contains(r.as_str()) || skipped_names.contains(*r)))
+                .filter(|r| {
+                    !done.contains(*r)
+                        && (!names.contains(r.as_str()) || skipped_names.contains(*r))
+                })
                 .map(|r| missing_table(r, &known))
                 .collect();
             if !missing.is_empty() {
@@ -241,7 +244,10 @@ mod tests {
     #[test]
     fn cycles_are_errors_and_models_missing_a_table_are_skipped_with_their_readers() {
         let models = vec![spec("a", "SELECT * FROM b"), spec("b", "SELECT * FROM a")];
-        let e = order(&models, &BTreeSet::new()).err().expect("cycle").to_string();
+        let e = order(&models, &BTreeSet::new())
+            .err()
+            .expect("cycle")
+            .to_string();
         assert!(e.contains("cycle") && e.contains("models/a.sql"), "{e}");
         let models = vec![
             spec("a", "SELECT * FROM registr"),

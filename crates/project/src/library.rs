@@ -25,7 +25,10 @@ pub fn install(root: &Path) -> Result<usize, ProjectError> {
 mod tests {
     #[test]
     fn the_library_has_models_and_at_least_thirty_indicators() {
-        let models = super::FILES.iter().filter(|(p, _)| p.starts_with("models/")).count();
+        let models = super::FILES
+            .iter()
+            .filter(|(p, _)| p.starts_with("models/"))
+            .count();
         let indicators = super::FILES
             .iter()
             .filter(|(p, _)| p.starts_with("indicators/"))

@@ -111,7 +111,11 @@ pub fn scaffold(dir: &Path, name: &str) -> Result<Vec<PathBuf>, ProjectError> {
         written.push(PathBuf::from(rel));
     }
     crate::library::install(dir)?;
-    written.extend(crate::library::FILES.iter().map(|(rel, _)| PathBuf::from(rel)));
+    written.extend(
+        crate::library::FILES
+            .iter()
+            .map(|(rel, _)| PathBuf::from(rel)),
+    );
     Ok(written)
 }
 
@@ -139,7 +143,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_new_project_loads_with_its_territory_and_empty_indicators_and_models() {
+    fn a_new_project_loads_with_its_territory_and_the_standard_library() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("My Lab");
         let written = scaffold(&root, "My Lab").expect("scaffold");
@@ -153,7 +157,12 @@ mod tests {
             h.get(0, "08").map(|t| t.name.as_str()),
             Some("Emilia-Romagna")
         );
-        assert!(p.indicators.is_empty() && p.models.is_empty());
+        // The standard library is installed and valid as shipped.
+        assert_eq!(
+            p.indicators.len() + p.models.len(),
+            crate::library::FILES.len()
+        );
+        assert!(p.indicators.len() >= 30);
         assert_eq!(p.sources.len(), 1);
         assert!(
             scaffold(&root, "again").is_err(),

@@ -229,7 +229,7 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
     // From the cube: a few library indicators for the whole city in the last year.
     let cube = super::query::query(
         project,
-        "SELECT i.name_en, i.unit_en, c.period, c.value, c.lower, c.upper, c.territory_level
+        "SELECT i.title_en, i.unit_en, c.period, c.value, c.lower, c.upper, c.territory_level
          FROM cube c JOIN indicators i ON c.indicator = i.series
          WHERE c.breakdown = '' AND c.indicator IN ('old_age_dependency_ratio', 'at_risk_of_poverty_isee',
                'gini_isee', 'min_income_take_up', 'home_care_users_65', 'social_users_in_gol', 'smoking')

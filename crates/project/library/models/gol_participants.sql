@@ -25,32 +25,42 @@ active AS (
       ON g.start_date <= make_date(y.year, 12, 31)
      AND (g.end_date IS NULL OR g.end_date >= make_date(y.year, 1, 1))
     GROUP BY y.year, l.person
+),
+placed AS (
+    SELECT
+        a.*,
+        r.zone,
+        r.sex,
+        r.birth_year,
+        r.citizenship_group,
+        row_number() OVER (PARTITION BY a.year, a.person ORDER BY r.year DESC) AS pick
+    FROM active a
+    JOIN residents r
+      ON r.person = a.person AND (r.year = a.year OR r.year = a.year - 1)
 )
 SELECT
-    a.year,
-    a.person,
-    coalesce(r0.zone, r1.zone) AS zone,
-    coalesce(r0.sex, r1.sex) AS sex,
-    a.year - coalesce(r0.birth_year, r1.birth_year) AS age,
+    year,
+    person,
+    zone,
+    sex,
+    year - birth_year AS age,
     CASE
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 15 THEN '0-14'
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 25 THEN '15-24'
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 35 THEN '25-34'
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 45 THEN '35-44'
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 55 THEN '45-54'
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 65 THEN '55-64'
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 75 THEN '65-74'
-        WHEN a.year - coalesce(r0.birth_year, r1.birth_year) < 85 THEN '75-84'
+        WHEN year - birth_year < 15 THEN '0-14'
+        WHEN year - birth_year < 25 THEN '15-24'
+        WHEN year - birth_year < 35 THEN '25-34'
+        WHEN year - birth_year < 45 THEN '35-44'
+        WHEN year - birth_year < 55 THEN '45-54'
+        WHEN year - birth_year < 65 THEN '55-64'
+        WHEN year - birth_year < 75 THEN '65-74'
+        WHEN year - birth_year < 85 THEN '75-84'
         ELSE '85+'
     END AS age_band,
-    coalesce(r0.citizenship_group, r1.citizenship_group) AS citizenship_group,
-    a.measures,
-    a.measures_started,
-    a.max_pathway,
-    a.ended_in_year,
-    a.employed_in_year,
-    a.dropped_out_in_year
-FROM active a
-LEFT JOIN residents r0 ON r0.year = a.year AND r0.person = a.person
-LEFT JOIN residents r1 ON r1.year = a.year - 1 AND r1.person = a.person
-WHERE coalesce(r0.zone, r1.zone) IS NOT NULL
+    citizenship_group,
+    measures,
+    measures_started,
+    max_pathway,
+    ended_in_year,
+    employed_in_year,
+    dropped_out_in_year
+FROM placed
+WHERE pick = 1

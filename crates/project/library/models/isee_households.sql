@@ -54,25 +54,42 @@ declaring AS (
 ),
 cumulated AS (
     SELECT
-        year,
-        eq_income,
+        declaring.*,
         sum(persons) OVER (PARTITION BY year ORDER BY eq_income
                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_persons,
         sum(persons) OVER (PARTITION BY year) AS total_persons
     FROM declaring
 ),
-medians AS (
-    SELECT year, min(eq_income) AS median_eq_income
+with_median AS (
+    -- the persons-weighted median: the lowest income at which the cumulated persons reach half
+    -- of the year's total
+    SELECT
+        cumulated.*,
+        min(CASE WHEN 2 * cum_persons >= total_persons THEN eq_income END)
+            OVER (PARTITION BY year) AS median_eq_income
     FROM cumulated
-    WHERE 2 * cum_persons >= total_persons
-    GROUP BY year
 )
 SELECT
-    declaring.*,
-    medians.median_eq_income,
-    0.6 * medians.median_eq_income AS poverty_line,
-    (declaring.eq_income < 0.6 * medians.median_eq_income) AS at_risk_of_poverty,
-    (declaring.isee < 9360) AS isee_below_9360
-FROM declaring
-JOIN medians
-  ON medians.year = declaring.year
+    year,
+    household,
+    zone,
+    district,
+    household_type,
+    citizenship_group,
+    persons,
+    minors,
+    elderly,
+    oecd_scale,
+    dsu_members,
+    isee_scale,
+    isee_type,
+    submission_date,
+    isee,
+    isr,
+    isp,
+    eq_income,
+    median_eq_income,
+    0.6 * median_eq_income AS poverty_line,
+    (eq_income < 0.6 * median_eq_income) AS at_risk_of_poverty,
+    (isee < 9360) AS isee_below_9360
+FROM with_median

@@ -3,8 +3,8 @@
 -- December and ending (or still open) on or after 1 January.
 -- The applicant is linked to the register: household and zone of 31 December of that year, or of
 -- the year before when the applicant was no longer resident at the end of the year; applicants
--- never resident in either year are left out (no zone). persons = register members of that
--- household (declared members when the register household is unknown).
+-- resident in neither year are left out (no zone). persons, household_type, minors: from the
+-- register composition of that household on that 31 December.
 -- paid_in_year = monthly amount x months of the spell that fall in the year, summed over spells.
 WITH years AS (
     SELECT DISTINCT CAST(year(ref_date) AS BIGINT) AS year FROM register
@@ -50,20 +50,23 @@ per_person AS (
     GROUP BY year, person
 ),
 placed AS (
+    -- the register of 31 December of the year, or of the year before when the applicant was no
+    -- longer resident at the end of the year (one join, the later year preferred)
     SELECT
         p.*,
-        coalesce(r0.household, r1.household) AS register_household,
-        coalesce(r0.zone, r1.zone) AS zone,
-        coalesce(r0.district, r1.district) AS district,
-        coalesce(r0.sex, r1.sex) AS applicant_sex,
-        coalesce(r0.citizenship_group, r1.citizenship_group) AS citizenship_group
+        r.year AS register_year,
+        r.household AS register_household,
+        r.zone,
+        r.district,
+        r.citizenship_group,
+        row_number() OVER (PARTITION BY p.year, p.person ORDER BY r.year DESC) AS pick
     FROM per_person p
-    LEFT JOIN residents r0 ON r0.year = p.year AND r0.person = p.person
-    LEFT JOIN residents r1 ON r1.year = p.year - 1 AND r1.person = p.person
+    JOIN residents r
+      ON r.person = p.person AND (r.year = p.year OR r.year = p.year - 1)
 )
 SELECT
     placed.year,
-    coalesce(placed.register_household, 'persona:' || placed.person) AS household,
+    placed.register_household AS household,
     max(placed.zone) AS zone,
     max(placed.district) AS district,
     max(placed.citizenship_group) AS citizenship_group,
@@ -76,6 +79,6 @@ SELECT
     (min(placed.first_start) >= make_date(placed.year, 1, 1)) AS new_in_year
 FROM placed
 LEFT JOIN households h
-  ON h.year = placed.year AND h.household = placed.register_household
-WHERE placed.zone IS NOT NULL
-GROUP BY placed.year, coalesce(placed.register_household, 'persona:' || placed.person)
+  ON h.year = placed.register_year AND h.household = placed.register_household
+WHERE placed.pick = 1
+GROUP BY placed.year, placed.register_household
