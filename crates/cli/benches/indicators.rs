@@ -108,10 +108,22 @@ fn cube(lab: &Path, scale: &str) {
         total,
         median(times) - total
     );
-    println!(
-        "\n  the three heaviest queries, datalab (in-process, median of 5) vs DuckDB on the same files:"
-    );
+    // DuckDB lacks datalab's aggregates (gini_w, quantile_w): the comparison takes the heaviest
+    // queries it can run as they are, and lists the heaviest overall beside them.
+    let ours = ["gini(", "gini_w(", "quantile_w("];
+    println!("\n  the three heaviest queries overall:");
     for t in timings.iter().take(3) {
+        let short: String = t.sql.chars().take(100).collect();
+        println!("  {:<32} {:.3} s  {short}...", t.indicator, t.seconds);
+    }
+    println!(
+        "\n  the three heaviest queries in standard SQL, datalab (in-process, median of 5) vs DuckDB on the same files:"
+    );
+    for t in timings
+        .iter()
+        .filter(|t| !ours.iter().any(|f| t.sql.contains(f)))
+        .take(3)
+    {
         compare(&project, &tables, &t.indicator, &t.sql);
     }
 }

@@ -363,6 +363,30 @@ pub(crate) fn is_additive(value: &str) -> bool {
     }
 }
 
+/// Whether an aggregate gives the same bits whatever order its rows arrive in, so it may run
+/// in parallel: selections (`median`, `min`, `max`), counts, and our functions, which sort
+/// their input. Floating-point sums and means (`avg`, `sum`, `stddev`, ...) do not.
+pub(crate) fn order_insensitive(value: &str) -> bool {
+    let Ok(Expr::Function(f)) = Parser::new(&GenericDialect)
+        .try_with_sql(value)
+        .and_then(|mut p| p.parse_expr())
+    else {
+        return false;
+    };
+    let name = f.name.to_string().to_lowercase();
+    f.over.is_none()
+        && [
+            "median",
+            "min",
+            "max",
+            "count",
+            "gini",
+            "gini_w",
+            "quantile_w",
+        ]
+        .contains(&name.as_str())
+}
+
 /// The SQL of an additive measure made exact: `sum(x)` sums decimals (order-independent, so
 /// the same rows always give the same bits however the engine splits them); counts are exact.
 pub(crate) fn exact_sum(value: &str) -> String {
@@ -522,10 +546,12 @@ impl<'p> Calc<'p> {
         .map_err(|e| step_err(STEP, false, e))?;
         let table =
             MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| step_err(STEP, false, e))?;
-        exact
-            .context()
-            .register_table("__anc", Arc::new(table))
-            .map_err(|e| step_err(STEP, false, e))?;
+        let table: Arc<MemTable> = Arc::new(table);
+        for e in [&engine, &exact] {
+            e.context()
+                .register_table("__anc", table.clone())
+                .map_err(|err| step_err(STEP, false, err))?;
+        }
         Ok(Calc {
             project,
             engine,
@@ -618,9 +644,16 @@ impl<'p> Calc<'p> {
             Some(d) => need(d, "date", &mut errors),
             None => need("year", "date", &mut errors),
         }
-        for d in dims {
-            if key == "numerator" {
-                need(d, "table", &mut errors);
+        if key == "numerator" {
+            for d in dims {
+                if !cols.iter().any(|x| x == d) {
+                    errors.push(format!(
+                        "{}:{}: breakdowns: table `{}` has no column `{d}`",
+                        ind.file,
+                        ind.line("breakdowns"),
+                        m.table
+                    ));
+                }
             }
         }
         let t = quote(&m.table);
@@ -798,7 +831,15 @@ impl<'p> Calc<'p> {
                     groups.join(", ")
                 );
                 let batches = self
-                    .run_on(&self.exact, ind, &sql)
+                    .run_on(
+                        if order_insensitive(&m.value) {
+                            &self.engine
+                        } else {
+                            &self.exact
+                        },
+                        ind,
+                        &sql,
+                    )
                     .await
                     .map_err(|e| fail(e.to_string()))?;
                 for b in &batches {
@@ -874,7 +915,12 @@ impl<'p> Calc<'p> {
         den: Option<&Measure>,
     ) -> Result<Vec<Row>, String> {
         let mut sets: Vec<Vec<String>> = vec![Vec::new()];
-        sets.extend(ind.breakdowns.iter().cloned());
+        // Dimensions sorted, as in breakdown keys (`["sex", "age_band"]` is `age_band=..|sex=..`).
+        sets.extend(ind.breakdowns.iter().map(|b| {
+            let mut b = b.clone();
+            b.sort();
+            b
+        }));
         let dims: Vec<String> = sets
             .iter()
             .flatten()
@@ -987,19 +1033,44 @@ impl<'p> Calc<'p> {
             let supply = self
                 .measure(ind, "need.supply", &need.supply, &[Vec::new()], &levels)
                 .await?;
-            let totals: Vec<&Row> = rows.iter().filter(|r| r.breakdown.is_empty()).collect();
+            // Every total cell with people in need or with supply (supply where nobody is in
+            // need is a surplus, not nothing).
+            let mut totals: BTreeMap<(usize, String, String), (f64, BTreeSet<&'static str>)> = rows
+                .iter()
+                .filter(|r| r.breakdown.is_empty())
+                .map(|r| {
+                    (
+                        (r.level, r.territory.clone(), r.period.clone()),
+                        (r.numerator.unwrap_or(0.0), r.flags.clone()),
+                    )
+                })
+                .collect();
+            for k in supply.keys().filter(|k| k.3.is_empty()) {
+                totals
+                    .entry((k.0, k.1.clone(), k.2.clone()))
+                    .or_insert((0.0, BTreeSet::new()));
+            }
             let mut extra = Vec::new();
-            for r in totals {
-                let in_need = r.numerator.unwrap_or(0.0);
+            for ((level, territory, period), (in_need, need_flags)) in totals {
                 let (s, cw) = supply
-                    .get(&(
-                        r.level,
-                        r.territory.clone(),
-                        r.period.clone(),
-                        String::new(),
-                    ))
+                    .get(&(level, territory.clone(), period.clone(), String::new()))
                     .copied()
                     .unwrap_or((0.0, false));
+                let r = Row {
+                    indicator: String::new(),
+                    level,
+                    territory,
+                    period,
+                    breakdown: String::new(),
+                    numerator: None,
+                    denominator: None,
+                    value: None,
+                    lower: None,
+                    upper: None,
+                    sample_size: None,
+                    change: None,
+                    flags: need_flags,
+                };
                 let mut flags: BTreeSet<&'static str> = r.flags.clone();
                 flags.remove("zero_denominator");
                 flags.insert("need");
@@ -1121,7 +1192,16 @@ impl<'p> Calc<'p> {
                         model::breakdown_key(&[(dim, val)])
                     }
                 };
-                let period = year.value(r).to_string();
+                let y = year.value(r);
+                let (first, last) = (
+                    self.project.config.periods.first,
+                    self.project.config.periods.last,
+                );
+                if first.is_some_and(|f| y < i64::from(f)) || last.is_some_and(|l| y > i64::from(l))
+                {
+                    continue;
+                }
+                let period = y.to_string();
                 let key = (*level, code.clone(), period.clone(), breakdown.clone());
                 if seen.insert(key, r).is_some() {
                     errors.push(at(
@@ -1455,6 +1535,26 @@ mod tests {
             "avg(x)",
         ] {
             assert!(!is_additive(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn only_order_insensitive_aggregates_run_in_parallel() {
+        for v in [
+            "median(days)",
+            "count(DISTINCT person)",
+            "gini_w(x, w)",
+            "quantile_w(x, w, 0.5)",
+        ] {
+            assert!(order_insensitive(v), "{v}");
+        }
+        for v in [
+            "avg(isee)",
+            "sum(x) / count(*)",
+            "stddev(x)",
+            "median(x) + avg(y)",
+        ] {
+            assert!(!order_insensitive(v), "{v}");
         }
     }
 

@@ -83,8 +83,12 @@ impl Values {
         !matches!(self.kind, Kind::Gini)
     }
 
+    /// The pairs in a total order (value, then weight): the result does not depend on the
+    /// order in which partitions delivered them, to the last bit.
     fn pairs(&self) -> Vec<(f64, f64)> {
-        self.x.iter().copied().zip(self.w.iter().copied()).collect()
+        let mut p: Vec<(f64, f64)> = self.x.iter().copied().zip(self.w.iter().copied()).collect();
+        p.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        p
     }
 }
 
@@ -126,7 +130,11 @@ impl Accumulator for Values {
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
         let v = match self.kind {
-            Kind::Gini => crate::stats::gini(&self.x),
+            Kind::Gini => {
+                let mut x = self.x.clone();
+                x.sort_by(f64::total_cmp);
+                crate::stats::gini(&x)
+            }
             Kind::GiniWeighted => crate::stats::gini_weighted(&self.pairs()),
             Kind::Quantile => self
                 .q

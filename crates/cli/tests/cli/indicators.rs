@@ -500,6 +500,38 @@ fn the_city_cube_holds_the_standard_library_and_incremental_equals_full() {
     );
     assert_eq!(below, vec![vec!["0".to_string()]]);
 
+    // The SQL path (model + cube) against `indicators::stats`, itself checked against PySAL's
+    // `inequality` and numpy (crates/indicators/tests/reference): poverty rate and Gini of the
+    // city in 2024 from the rows of `isee_households`.
+    let rows = query(
+        &lab,
+        "SELECT eq_income, persons FROM isee_households WHERE year = 2024",
+    );
+    let incomes: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].parse().expect("income"),
+                r[1].parse().expect("persons"),
+            )
+        })
+        .collect();
+    let (_, rate) = indicators::stats::poverty_rate(&incomes, 0.6).expect("rate");
+    let gini = indicators::stats::gini_weighted(&incomes).expect("gini");
+    let cube_value = |id: &str| -> f64 {
+        query(
+            &lab,
+            &format!(
+                "SELECT value FROM cube WHERE indicator = '{id}' AND territory_level = 'municipality' \
+                 AND period = '2024' AND breakdown = ''"
+            ),
+        )[0][0]
+            .parse()
+            .expect("value")
+    };
+    assert!((cube_value("at_risk_of_poverty_isee") - 100.0 * rate).abs() < 1e-9);
+    assert!((cube_value("gini_isee") - 100.0 * gini).abs() < 1e-9);
+
     // Edit one indicator: only its file in the cube changes.
     let files = |lab: &Path| -> Vec<String> {
         query(lab, "SELECT 1").len(); // the warehouse exists

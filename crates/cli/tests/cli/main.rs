@@ -8,4 +8,5 @@ mod custodian;
 mod indicators;
 mod inputs;
 mod layering;
+mod library;
 mod support;

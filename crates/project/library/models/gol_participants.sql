@@ -27,16 +27,17 @@ active AS (
     GROUP BY y.year, l.person
 ),
 placed AS (
+    -- the register of 31 December of the year, or of the year before (two left joins on the
+    -- residents' unique key; the later year preferred)
     SELECT
         a.*,
-        r.zone,
-        r.sex,
-        r.birth_year,
-        r.citizenship_group,
-        row_number() OVER (PARTITION BY a.year, a.person ORDER BY r.year DESC) AS pick
+        coalesce(r0.zone, r1.zone) AS zone,
+        coalesce(r0.sex, r1.sex) AS sex,
+        coalesce(r0.birth_year, r1.birth_year) AS birth_year,
+        coalesce(r0.citizenship_group, r1.citizenship_group) AS citizenship_group
     FROM active a
-    JOIN residents r
-      ON r.person = a.person AND (r.year = a.year OR r.year = a.year - 1)
+    LEFT JOIN residents r0 ON r0.year = a.year AND r0.person = a.person
+    LEFT JOIN residents r1 ON r1.year = a.year - 1 AND r1.person = a.person
 )
 SELECT
     year,
@@ -63,4 +64,4 @@ SELECT
     employed_in_year,
     dropped_out_in_year
 FROM placed
-WHERE pick = 1
+WHERE zone IS NOT NULL

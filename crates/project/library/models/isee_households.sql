@@ -7,25 +7,25 @@
 -- DSU); eq_income = ISR / OECD-modified scale; poverty_line = 0.6 x the persons-weighted median
 -- of eq_income over all declaring households of the year (city-wide).
 WITH declarations AS (
+    -- the latest declaration of the year of each household (aggregate first_value: much cheaper
+    -- than a row_number window over many small partitions)
     SELECT
         CAST(year(i.submission_date) AS BIGINT) AS year,
         lh.household,
-        i.isee,
-        i.isr,
-        i.isp,
-        i.members AS dsu_members,
-        i.equivalence_scale AS isee_scale,
-        i.isee_type,
-        i.submission_date,
-        row_number() OVER (
-            PARTITION BY year(i.submission_date), lh.household
-            ORDER BY i.submission_date DESC, i.protocol DESC
-        ) AS rank_in_year
+        first_value(i.isee ORDER BY i.submission_date DESC, i.protocol DESC) AS isee,
+        first_value(i.isr ORDER BY i.submission_date DESC, i.protocol DESC) AS isr,
+        first_value(i.isp ORDER BY i.submission_date DESC, i.protocol DESC) AS isp,
+        first_value(i.members ORDER BY i.submission_date DESC, i.protocol DESC) AS dsu_members,
+        first_value(i.equivalence_scale ORDER BY i.submission_date DESC, i.protocol DESC) AS isee_scale,
+        first_value(i.isee_type ORDER BY i.submission_date DESC, i.protocol DESC) AS isee_type,
+        max(i.submission_date) AS submission_date,
+        count(*) AS declarations
     FROM isee i
     JOIN link_records l
       ON l.source = 'isee' AND l.file = i._file AND l.line = i._line
     JOIN link_households lh
       ON lh.year = year(i.submission_date) AND lh.person = l.person
+    GROUP BY year(i.submission_date), lh.household
 ),
 declaring AS (
     SELECT
@@ -43,6 +43,7 @@ declaring AS (
         d.isee_scale,
         d.isee_type,
         d.submission_date,
+        d.declarations,
         d.isee,
         d.isr,
         d.isp,
@@ -50,24 +51,18 @@ declaring AS (
     FROM declarations d
     JOIN households h
       ON h.year = d.year AND h.household = d.household
-    WHERE d.rank_in_year = 1
-),
-cumulated AS (
-    SELECT
-        declaring.*,
-        sum(persons) OVER (PARTITION BY year ORDER BY eq_income
-                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_persons,
-        sum(persons) OVER (PARTITION BY year) AS total_persons
-    FROM declaring
 ),
 with_median AS (
-    -- the persons-weighted median: the lowest income at which the cumulated persons reach half
-    -- of the year's total
-    SELECT
-        cumulated.*,
-        min(CASE WHEN 2 * cum_persons >= total_persons THEN eq_income END)
-            OVER (PARTITION BY year) AS median_eq_income
-    FROM cumulated
+    -- the persons-weighted median (Eurostat's definition, as `quantile_w` computes it: the two
+    -- middle incomes are averaged when the cumulated persons hit exactly half the total); the
+    -- same function gives `median_equivalised_isee_income`, so line and median agree
+    SELECT declaring.*, m.median_eq_income
+    FROM declaring
+    JOIN (
+        SELECT year, quantile_w(eq_income, persons, 0.5) AS median_eq_income
+        FROM declaring
+        GROUP BY year
+    ) m ON m.year = declaring.year
 )
 SELECT
     year,
@@ -84,6 +79,7 @@ SELECT
     isee_scale,
     isee_type,
     submission_date,
+    declarations,
     isee,
     isr,
     isp,

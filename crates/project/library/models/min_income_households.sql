@@ -5,12 +5,10 @@
 -- the year before when the applicant was no longer resident at the end of the year; applicants
 -- resident in neither year are left out (no zone). persons, household_type, minors: from the
 -- register composition of that household on that 31 December.
--- paid_in_year = monthly amount x months of the spell that fall in the year, summed over spells.
+-- paid_in_year = monthly amount x months of the spell that fall in the year, summed over spells
+-- (open spells count up to December). measure: the measure of the latest spell of the year.
 WITH years AS (
     SELECT DISTINCT CAST(year(ref_date) AS BIGINT) AS year FROM register
-),
-last_year AS (
-    SELECT max(year) AS year FROM years
 ),
 spells AS (
     SELECT
@@ -20,13 +18,11 @@ spells AS (
         m.start_month,
         m.members,
         m.monthly_amount,
-        m.status,
         greatest(m.start_month, make_date(y.year, 1, 1)) AS from_date,
-        least(coalesce(m.end_date, make_date(ly.year, 12, 31)), make_date(y.year, 12, 31)) AS to_date
+        least(coalesce(m.end_date, make_date(y.year, 12, 31)), make_date(y.year, 12, 31)) AS to_date
     FROM min_income m
     JOIN link_records l
       ON l.source = 'min_income' AND l.file = m._file AND l.line = m._line
-    CROSS JOIN last_year ly
     JOIN years y
       ON m.start_month <= make_date(y.year, 12, 31)
      AND (m.end_date IS NULL OR m.end_date >= make_date(y.year, 1, 1))
@@ -36,49 +32,44 @@ per_person AS (
         year,
         person,
         max(members) AS dsu_members,
-        -- the measure of the latest spell of the year
-        max(measure) FILTER (WHERE start_month = latest_start) AS measure,
+        first_value(measure ORDER BY start_month DESC) AS measure,
         sum(monthly_amount * (
             (date_part('year', to_date) * 12 + date_part('month', to_date))
           - (date_part('year', from_date) * 12 + date_part('month', from_date)) + 1
         )) AS paid_in_year,
         min(start_month) AS first_start
-    FROM (
-        SELECT spells.*, max(start_month) OVER (PARTITION BY year, person) AS latest_start
-        FROM spells
-    ) s
+    FROM spells
     GROUP BY year, person
 ),
 placed AS (
     -- the register of 31 December of the year, or of the year before when the applicant was no
-    -- longer resident at the end of the year (one join, the later year preferred)
+    -- longer resident at the end of the year (two left joins on the residents' unique key)
     SELECT
         p.*,
-        r.year AS register_year,
-        r.household AS register_household,
-        r.zone,
-        r.district,
-        r.citizenship_group,
-        row_number() OVER (PARTITION BY p.year, p.person ORDER BY r.year DESC) AS pick
+        CASE WHEN r0.person IS NOT NULL THEN p.year ELSE p.year - 1 END AS register_year,
+        coalesce(r0.household, r1.household) AS register_household,
+        coalesce(r0.zone, r1.zone) AS zone,
+        coalesce(r0.district, r1.district) AS district,
+        coalesce(r0.citizenship_group, r1.citizenship_group) AS citizenship_group
     FROM per_person p
-    JOIN residents r
-      ON r.person = p.person AND (r.year = p.year OR r.year = p.year - 1)
+    LEFT JOIN residents r0 ON r0.year = p.year AND r0.person = p.person
+    LEFT JOIN residents r1 ON r1.year = p.year - 1 AND r1.person = p.person
 )
 SELECT
-    placed.year,
-    placed.register_household AS household,
-    max(placed.zone) AS zone,
-    max(placed.district) AS district,
-    max(placed.citizenship_group) AS citizenship_group,
+    pl.year,
+    pl.register_household AS household,
+    max(pl.zone) AS zone,
+    max(pl.district) AS district,
+    max(pl.citizenship_group) AS citizenship_group,
     max(h.household_type) AS household_type,
-    coalesce(max(h.members), max(placed.dsu_members)) AS persons,
+    coalesce(max(h.members), max(pl.dsu_members)) AS persons,
     coalesce(max(h.minors), 0) AS minors,
-    max(placed.measure) AS measure,
+    max(pl.measure) AS measure,
     count(*) AS applicants,
-    sum(placed.paid_in_year) AS paid_in_year,
-    (min(placed.first_start) >= make_date(placed.year, 1, 1)) AS new_in_year
-FROM placed
+    sum(pl.paid_in_year) AS paid_in_year,
+    (min(pl.first_start) >= make_date(pl.year, 1, 1)) AS new_in_year
+FROM placed pl
 LEFT JOIN households h
-  ON h.year = placed.register_year AND h.household = placed.register_household
-WHERE placed.pick = 1
-GROUP BY placed.year, placed.register_household
+  ON h.year = pl.register_year AND h.household = pl.register_household
+WHERE pl.zone IS NOT NULL
+GROUP BY pl.year, pl.register_household

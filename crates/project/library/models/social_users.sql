@@ -11,31 +11,17 @@
 --                   case start of the year; NULL when that date is after the last day of data;
 --   in_gol        : also in a GOL labour-market measure active in the same year (NULL in years
 --                   before the first year of GOL data).
--- Flags by intervention type, for indicators on specific services.
-WITH bounds AS (
-    SELECT
-        min(year) AS first_year,
-        make_date(max(year), 12, 31) AS last_day
-    FROM social_case_years
-),
-gol_first AS (
-    SELECT CAST(min(year(start_date)) AS BIGINT) AS first_year FROM gol
-),
-ranked AS (
-    SELECT
-        cy.*,
-        row_number() OVER (PARTITION BY cy.year, cy.person ORDER BY cy.start_date DESC, cy.case_id DESC) AS recency
-    FROM social_case_years cy
-),
-per_person AS (
+-- Flags by intervention type and area, for indicators on specific services.
+WITH per_person AS (
     SELECT
         year,
         person,
-        max(CASE WHEN recency = 1 THEN zone END) AS zone,
-        max(CASE WHEN recency = 1 THEN sex END) AS sex,
-        max(CASE WHEN recency = 1 THEN age END) AS age,
-        max(CASE WHEN recency = 1 THEN age_band END) AS age_band,
-        max(CASE WHEN recency = 1 THEN area END) AS main_area,
+        -- attributes of the latest-started case (aggregate first_value, no window)
+        first_value(zone ORDER BY start_date DESC, case_id DESC) AS zone,
+        first_value(sex ORDER BY start_date DESC, case_id DESC) AS sex,
+        first_value(age ORDER BY start_date DESC, case_id DESC) AS age,
+        first_value(age_band ORDER BY start_date DESC, case_id DESC) AS age_band,
+        first_value(area ORDER BY start_date DESC, case_id DESC) AS main_area,
         count(DISTINCT area) AS areas,
         count(*) AS cases,
         sum(CASE WHEN started_in_year THEN 1 ELSE 0 END) AS cases_started,
@@ -56,36 +42,59 @@ per_person AS (
         bool_or(area = 'disabili') AS area_disability,
         bool_or(area = 'adulti') AS area_adults,
         bool_or(area = 'immigrati') AS area_migrants
-    FROM ranked
+    FROM social_case_years
     GROUP BY year, person
 ),
 with_previous AS (
     SELECT
         p.*,
-        (prev.person IS NULL) AS not_user_year_before
+        (prev.person IS NULL) AS not_user_year_before,
+        -- the span of the case data (window over the whole table: no cross join)
+        min(p.year) OVER () AS first_case_year,
+        make_date(max(p.year) OVER (), 12, 31) AS last_day
     FROM per_person p
-    LEFT JOIN (SELECT DISTINCT year, person FROM social_case_years) prev
+    LEFT JOIN (SELECT year, person FROM social_case_years GROUP BY year, person) prev
       ON prev.year = p.year - 1 AND prev.person = p.person
 ),
+case_spans AS (
+    SELECT person, case_id, min(start_date) AS start_date, max(end_date) AS end_date
+    FROM social_case_years
+    GROUP BY person, case_id
+),
 retention AS (
+    -- new users with some case active 12 months after their first start of the year
     SELECT w.year, w.person
     FROM with_previous w
-    JOIN (SELECT DISTINCT person, case_id, start_date, end_date FROM social_case_years) c2
-      ON c2.person = w.person
     WHERE w.not_user_year_before
-      AND c2.start_date <= w.first_start_in_year + INTERVAL '12 months'
-      AND (c2.end_date IS NULL OR c2.end_date >= w.first_start_in_year + INTERVAL '12 months')
-    GROUP BY w.year, w.person
+      AND EXISTS (
+          SELECT 1
+          FROM case_spans c
+          WHERE c.person = w.person
+            AND c.start_date <= w.first_start_in_year + INTERVAL '12 months'
+            AND (c.end_date IS NULL OR c.end_date >= w.first_start_in_year + INTERVAL '12 months')
+      )
+),
+gol_years AS (
+    -- years covered by GOL data: from the year of its first measure on
+    SELECT y.year
+    FROM (SELECT year FROM social_case_years GROUP BY year) y
+    JOIN (SELECT min(start_date) AS first_start FROM gol) g
+      ON y.year >= year(g.first_start)
 ),
 gol_active AS (
-    SELECT DISTINCT cy.year, cy.person
-    FROM (SELECT DISTINCT year, person FROM social_case_years) cy
-    JOIN link_records lg
-      ON lg.source = 'gol' AND lg.person = cy.person
-    JOIN gol g
-      ON g._file = lg.file AND g._line = lg.line
-    WHERE g.start_date <= make_date(cy.year, 12, 31)
-      AND (g.end_date IS NULL OR g.end_date >= make_date(cy.year, 1, 1))
+    -- users with a GOL measure active in the same year (linked person)
+    SELECT p.year, p.person
+    FROM per_person p
+    WHERE EXISTS (
+        SELECT 1
+        FROM link_records lg
+        JOIN gol g
+          ON g._file = lg.file AND g._line = lg.line
+        WHERE lg.source = 'gol'
+          AND lg.person = p.person
+          AND g.start_date <= make_date(p.year, 12, 31)
+          AND (g.end_date IS NULL OR g.end_date >= make_date(p.year, 1, 1))
+    )
 )
 SELECT
     w.year,
@@ -101,15 +110,15 @@ SELECT
     w.cases,
     w.cases_started,
     w.amount_started,
-    CASE WHEN w.year > b.first_year THEN w.not_user_year_before END AS new_user,
+    CASE WHEN w.year > w.first_case_year THEN w.not_user_year_before END AS new_user,
     NOT w.open_at_year_end AS exited,
     CASE
-        WHEN w.year = b.first_year OR NOT w.not_user_year_before THEN NULL
-        WHEN w.first_start_in_year + INTERVAL '12 months' > b.last_day THEN NULL
+        WHEN w.year = w.first_case_year OR NOT w.not_user_year_before THEN NULL
+        WHEN w.first_start_in_year + INTERVAL '12 months' > w.last_day THEN NULL
         ELSE ret.person IS NOT NULL
     END AS retained_12m,
     CASE
-        WHEN gf.first_year IS NULL OR w.year < gf.first_year THEN NULL
+        WHEN gy.year IS NULL THEN NULL
         ELSE ga.person IS NOT NULL
     END AS in_gol,
     w.home_care,
@@ -127,8 +136,7 @@ SELECT
     w.area_adults,
     w.area_migrants
 FROM with_previous w
-CROSS JOIN bounds b
-CROSS JOIN gol_first gf
 LEFT JOIN residents r ON r.year = w.year AND r.person = w.person
 LEFT JOIN retention ret ON ret.year = w.year AND ret.person = w.person
+LEFT JOIN gol_years gy ON gy.year = w.year
 LEFT JOIN gol_active ga ON ga.year = w.year AND ga.person = w.person
