@@ -1300,14 +1300,6 @@ fn needs_and_supply() {
         (1.0, 2.0),
         1.0 / 2.0 * 100.0,
     );
-    check(
-        &c,
-        "elderly_80_alone_home_care_need",
-        CITY,
-        "2024",
-        "sex=F",
-        1.0 / 2.0 * 100.0,
-    );
     // :coverage = places per 100 in need; :gap = in need × 0.2 − places.
     check_ratio(
         &c,
