@@ -170,16 +170,7 @@ fn in_process(lab: &Path, sql: &str) -> f64 {
 
 /// Runs the same SQL in DuckDB's Python package; returns (whole process, query only) medians.
 fn duckdb(glob: &str, sql: &str) -> Option<(f64, f64)> {
-    let ok = Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        let _ = Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "duckdb"])
-            .status();
-    }
+    common::ensure_duckdb();
     let script = format!(
         "import duckdb, time\ncon = duckdb.connect()\ncon.execute(\"CREATE VIEW register AS SELECT * FROM read_parquet('{glob}')\")\nt = time.perf_counter()\ncon.execute(\"\"\"{sql}\"\"\").fetchall()\nprint(time.perf_counter() - t)\n"
     );

@@ -190,16 +190,7 @@ fn anc_csv(project: &project::Project) -> PathBuf {
 
 /// The same SQL in DuckDB's Python package over the same snapshots; the median query time.
 fn duckdb(tables: &BTreeMap<String, engine::SnapshotInfo>, anc: &Path, sql: &str) -> Option<f64> {
-    let ok = Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        let _ = Command::new("python3")
-            .args(["-m", "pip", "install", "--quiet", "duckdb"])
-            .status();
-    }
+    common::ensure_duckdb();
     let mut views = String::new();
     for (name, snap) in tables {
         views.push_str(&format!(

@@ -103,6 +103,23 @@ pub struct BuildRecord {
     pub summary: serde_json::Value,
 }
 
+/// The canonical name of a column type in manifests (as source specs name them).
+fn canonical_type(t: &arrow::datatypes::DataType) -> String {
+    use arrow::datatypes::DataType as T;
+    match t {
+        T::Int8 | T::Int16 | T::Int32 | T::Int64 | T::UInt8 | T::UInt16 | T::UInt32 | T::UInt64 => {
+            "integer".into()
+        }
+        T::Float16 | T::Float32 | T::Float64 | T::Decimal128(..) | T::Decimal256(..) => {
+            "float".into()
+        }
+        T::Boolean => "boolean".into(),
+        T::Date32 | T::Date64 => "date".into(),
+        T::Utf8 | T::LargeUtf8 | T::Utf8View => "string".into(),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
 /// What a build step says about a snapshot it computed (see [`Warehouse::store_derived`]).
 #[derive(Debug, Clone)]
 pub struct Derived {
@@ -391,7 +408,7 @@ impl Warehouse {
                     .schema()
                     .fields()
                     .iter()
-                    .map(|f| (f.name().clone(), f.data_type().to_string()))
+                    .map(|f| (f.name().clone(), canonical_type(f.data_type())))
                     .collect();
             }
             files.push(DataFile {

@@ -22,7 +22,7 @@ use arrow::array::{
     StringBuilder,
 };
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
-use engine::{BuildLock, DataFile, Engine, Manifest, SnapshotInfo, Warehouse};
+use engine::{BuildLock, Engine, SnapshotInfo, Warehouse};
 use futures::StreamExt;
 use ingest::{Action, IngestError};
 use model::KeyHash;
@@ -106,49 +106,25 @@ impl ingest::Derive for Linker {
         for (table, _) in &ids {
             stagings.push(wh.staging(lock, table)?);
         }
-        let counts = rt.block_on(async {
+        rt.block_on(async {
             let engine = Engine::over(&snaps).await?;
             run(&plan, &engine, &stagings).await
         })?;
+        let references: BTreeMap<String, String> = plan
+            .sources
+            .iter()
+            .map(|s| (s.spec.name.clone(), s.snap.id.clone()))
+            .collect();
         let mut out = Vec::new();
-        for (((table, id), staging), (rows, columns)) in ids.into_iter().zip(stagings).zip(counts) {
-            let rel = "data/part-00000.parquet";
-            let path = staging.dir.join(rel);
-            let bytes = std::fs::metadata(&path)
-                .map_err(|e| step_err(format!("{}: {e}", path.display())))?
-                .len();
-            let manifest = Manifest {
-                format_version: engine::MANIFEST_VERSION,
-                snapshot_id: id.clone(),
-                source: table.to_string(),
+        for ((table, id), staging) in ids.into_iter().zip(stagings) {
+            let derived = engine::Derived {
+                id,
+                table: table.to_string(),
                 fingerprint: fp.clone(),
-                spec_hash: fp.clone(),
-                created_at: engine::now(),
-                datalab_version: env!("CARGO_PKG_VERSION").to_string(),
-                inputs: Vec::new(),
-                rows_in: rows,
-                rows_loaded: rows,
-                rows_quarantined: 0,
-                quarantine_reasons: BTreeMap::new(),
-                columns,
-                data: vec![DataFile {
-                    path: rel.into(),
-                    bytes,
-                    rows,
-                    hash: engine::hash_file(&path)?,
-                }],
-                quarantine: Vec::new(),
-                period_min: None,
-                period_max: None,
-                references: plan
-                    .sources
-                    .iter()
-                    .map(|s| (s.spec.name.clone(), s.snap.id.clone()))
-                    .collect(),
+                references: references.clone(),
                 seconds: started.elapsed().as_secs_f64(),
-                derived: true,
             };
-            out.push((wh.store(staging, &manifest)?, Action::Built));
+            out.push((wh.store_derived(staging, derived)?, Action::Built));
         }
         Ok(out)
     }
@@ -461,24 +437,10 @@ impl Table {
         Ok(())
     }
 
-    fn close(mut self) -> Result<(u64, Vec<(String, String)>), IngestError> {
+    fn close(mut self) -> Result<(), IngestError> {
         self.flush()?;
         self.writer.close().map_err(step_err)?;
-        let columns = self
-            .schema
-            .fields()
-            .iter()
-            .map(|f| {
-                let t = match f.data_type() {
-                    DataType::Int64 => "integer",
-                    DataType::Boolean => "boolean",
-                    DataType::Float64 => "float",
-                    _ => "string",
-                };
-                (f.name().clone(), t.to_string())
-            })
-            .collect();
-        Ok((self.rows, columns))
+        Ok(())
     }
 }
 
@@ -503,7 +465,7 @@ async fn run(
     plan: &Plan,
     engine: &Engine,
     stagings: &[engine::Staging],
-) -> Result<Vec<(u64, Vec<(String, String)>)>, IngestError> {
+) -> Result<(), IngestError> {
     // Pass 1: persons on the spine.
     let mut persons = Persons::default();
     let spine = plan
@@ -921,11 +883,10 @@ async fn run(
         with_by,
         by_conflicts,
     )?;
-    Ok(vec![
-        records.close()?,
-        households.close()?,
-        quality.close()?,
-    ])
+    records.close()?;
+    households.close()?;
+    quality.close()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -56,3 +56,18 @@ pub fn arg(name: &str) -> Option<String> {
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
 }
+
+/// Makes DuckDB's Python package importable (installs it with pip when missing), for the
+/// comparisons; a failed install shows up as a failed comparison.
+pub fn ensure_duckdb() {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import duckdb"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        let _ = std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "duckdb"])
+            .status();
+    }
+}
