@@ -19,8 +19,28 @@ pub const DATALAB_KEY_PASSPHRASE: EnvVar = EnvVar {
     doc: "passphrase of the custodian's key file (and of a partner's identity) for key, pseudonymize and reidentify; without it the passphrase is typed at the terminal (not echoed) or read from a pipe",
 };
 
+/// Who runs a release or approves an output (recorded in the release log).
+pub const DATALAB_USER: EnvVar = EnvVar {
+    name: "DATALAB_USER",
+    doc: "name recorded as who made a release or approved an output (default: USER)",
+};
+
+/// The login name, the last fallback for who acts.
+pub const USER: EnvVar = EnvVar {
+    name: "USER",
+    doc: "login name, recorded in release logs when DATALAB_USER and --by are not given",
+};
+
 /// All of them, for `datalab env` and the README.
-pub const ALL: &[EnvVar] = &[DATALAB_PROJECT, DATALAB_KEY_PASSPHRASE];
+pub const ALL: &[EnvVar] = &[DATALAB_PROJECT, DATALAB_KEY_PASSPHRASE, DATALAB_USER, USER];
+
+/// Who acts: `--by`, else `DATALAB_USER`, else `USER`, else "unknown".
+pub fn user(by: Option<String>) -> String {
+    by.or_else(|| std::env::var(DATALAB_USER.name).ok())
+        .or_else(|| std::env::var(USER.name).ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
 
 /// The key passphrase: from `DATALAB_KEY_PASSPHRASE`, else typed at the terminal without echo,
 /// else one line read from standard input (a pipe).

@@ -66,6 +66,12 @@ enum Command {
     Scan(cmd::scan::Args),
     /// Lab: write a list of pseudonyms selected by SQL, with its purpose, for the custodian.
     Outreach(cmd::outreach::Args),
+    /// Run the disclosure gate over a release (`releases/NAME.toml`) and write what may leave
+    /// the lab to `releases/NAME/`, with its log; approve outputs as an output checker.
+    Release(cmd::release::Args),
+    /// Attack released folders together: the interval an outsider can derive for every
+    /// suppressed cell (exit code 1 when a protection fails).
+    Attack(cmd::attack::Args),
     /// List the environment variables datalab reads.
     Env,
 }
@@ -105,6 +111,8 @@ fn main() -> ExitCode {
         Command::Indicators(a) => cmd::indicators::run(a),
         Command::Scan(a) => cmd::scan::run(a, quiet),
         Command::Outreach(a) => cmd::outreach::run(a, quiet),
+        Command::Release(a) => cmd::release::run(a, quiet),
+        Command::Attack(a) => cmd::attack::run(a, quiet),
         Command::Env => {
             for v in env::ALL {
                 println!("{:<18} {}", v.name, v.doc);
@@ -132,6 +140,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         }
         if let Some(engine::EngineError::Query(_)) = cause.downcast_ref::<engine::EngineError>() {
             return 2;
+        }
+        if let Some(r) = cause.downcast_ref::<disclosure::release::ReleaseError>() {
+            return if r.is_input() { 2 } else { 1 };
         }
         if cause.downcast_ref::<cmd::UsageError>().is_some() {
             return 2;

@@ -18,10 +18,11 @@ pub mod dp;
 mod error;
 mod lp;
 pub mod microdata;
+pub mod release;
 pub mod round;
 pub mod rules;
 pub mod suppress;
 pub mod table;
 
 pub use error::DisclosureError;
-pub use table::{Cell, Constraint, Dim, Kind, Protection, Table, TOTAL};
+pub use table::{Cell, Constraint, Dim, Kind, Protection, TOTAL, Table};

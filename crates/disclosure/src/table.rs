@@ -314,7 +314,11 @@ mod tests {
 
     #[test]
     fn index_and_coords_round_trip() {
-        let t = Table::new("t", Kind::Frequency, vec![zones(), Dim::flat("sex", &["F", "M"])]);
+        let t = Table::new(
+            "t",
+            Kind::Frequency,
+            vec![zones(), Dim::flat("sex", &["F", "M"])],
+        );
         assert_eq!(t.cells.len(), 6 * 3);
         for i in 0..t.cells.len() {
             assert_eq!(t.index(&t.coords(i)), i);
@@ -324,7 +328,11 @@ mod tests {
 
     #[test]
     fn constraints_follow_both_hierarchies() {
-        let t = Table::new("t", Kind::Frequency, vec![zones(), Dim::flat("sex", &["F", "M"])]);
+        let t = Table::new(
+            "t",
+            Kind::Frequency,
+            vec![zones(), Dim::flat("sex", &["F", "M"])],
+        );
         let c = t.constraints();
         // zone: Total=Q1+Q2, Q1=Z1+Z2, Q2=Z3 for each of 3 sex codes = 9;
         // sex: Total=F+M for each of 6 zone codes = 6
@@ -339,8 +347,17 @@ mod tests {
 
     #[test]
     fn sum_up_fills_every_margin() {
-        let mut t = Table::new("t", Kind::Frequency, vec![zones(), Dim::flat("sex", &["F", "M"])]);
-        for (z, s, v) in [("Z1", "F", 1.0), ("Z1", "M", 2.0), ("Z2", "F", 4.0), ("Z3", "M", 8.0)] {
+        let mut t = Table::new(
+            "t",
+            Kind::Frequency,
+            vec![zones(), Dim::flat("sex", &["F", "M"])],
+        );
+        for (z, s, v) in [
+            ("Z1", "F", 1.0),
+            ("Z1", "M", 2.0),
+            ("Z2", "F", 4.0),
+            ("Z3", "M", 8.0),
+        ] {
             let i = t.find(&[z, s]).unwrap();
             t.cells[i].value = v;
             t.cells[i].freq = v as u64;

@@ -25,7 +25,7 @@ pub mod stats;
 pub mod udaf;
 
 pub use cube::{CUBE, CUBE_VERSION, Cube, INDICATORS, TERRITORIES, Timing};
-pub use models::{MODELS_VERSION, Models, Skipped};
+pub use models::{MODELS_VERSION, Models, Skipped, table_references};
 
 use ingest::IngestError;
 

@@ -36,7 +36,7 @@ impl Models {
 }
 
 /// The tables a query reads (CTE names excluded), lowercased as DataFusion resolves them.
-pub(crate) fn table_references(sql: &str) -> Result<BTreeSet<String>, String> {
+pub fn table_references(sql: &str) -> Result<BTreeSet<String>, String> {
     let ctx = datafusion::prelude::SessionContext::new();
     let state = ctx.state();
     let statement = state

@@ -20,6 +20,8 @@ pub struct ProjectConfig {
     pub periods: PeriodsConfig,
     pub defaults: Defaults,
     pub linkage: LinkageConfig,
+    /// The disclosure policy every release starts from (`[disclosure]`).
+    pub disclosure: crate::release::PolicyConfig,
 }
 
 /// Record linkage: which source lists the residents and which pseudonym columns identify a
@@ -161,6 +163,8 @@ struct RawConfig {
     defaults: Defaults,
     #[serde(default)]
     linkage: LinkageConfig,
+    #[serde(default)]
+    disclosure: crate::release::PolicyConfig,
 }
 
 pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectError> {
@@ -211,6 +215,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectErr
         periods,
         defaults: raw.defaults,
         linkage: raw.linkage,
+        disclosure: raw.disclosure,
     })
 }
 

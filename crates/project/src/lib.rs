@@ -22,6 +22,7 @@ mod error;
 mod indicator;
 pub mod library;
 mod models;
+pub mod release;
 mod scaffold;
 mod source;
 mod territory;

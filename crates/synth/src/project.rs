@@ -614,6 +614,9 @@ household_key = \"household_pid\"
         0,
         manifest,
     )?;
+    for (file, text) in release_specs(ctx.last) {
+        write_file(ctx.root, &file, &text, 0, manifest)?;
+    }
     write_file(
         ctx.root,
         "lab/reports/README.md",
@@ -622,4 +625,113 @@ household_key = \"household_pid\"
         manifest,
     )?;
     Ok(())
+}
+
+/// The synthetic city's releases: an annual public release (linked frequency tables, a
+/// magnitude table, indicators from the cube) and an extract for a research partner (k-anonymous
+/// microdata and an ad-hoc table that waits for an output checker).
+fn release_specs(year: i32) -> Vec<(String, String)> {
+    let annual = format!(
+        r#"# The annual public release: everything here passes the disclosure gate automatically.
+format_version = 1
+title = "Rapporto annuale {year}: reddito minimo e popolazione"
+audience = "public"
+purpose = "annual welfare report and open data"
+
+[policy]
+threshold = 5
+
+# Members of households receiving a minimum-income benefit, by zone within district within the
+# city, age band and citizenship; the same people by sex (the two tables share their margins
+# and are protected together).
+[[table]]
+name = "min_income_people_by_age_citizenship"
+title = "Persone in nuclei con reddito minimo per zona, età e cittadinanza, {year}"
+query = """
+SELECT r.person, r.zone, r.age_band, r.citizenship_group, r.sex
+FROM residents r
+JOIN min_income_households m ON m.year = r.year AND m.household = r.household
+WHERE r.year = {year}
+"""
+unit = "person"
+territory = "zone"
+dimensions = ["age_band", "citizenship_group"]
+
+[[table]]
+name = "min_income_people_by_sex"
+query = """
+SELECT r.person, r.zone, r.age_band, r.citizenship_group, r.sex
+FROM residents r
+JOIN min_income_households m ON m.year = r.year AND m.household = r.household
+WHERE r.year = {year}
+"""
+unit = "person"
+territory = "zone"
+dimensions = ["sex"]
+
+# Amounts paid: a magnitude table (dominance and p% rules on each household's amount).
+[[table]]
+name = "min_income_paid_by_measure"
+title = "Importi erogati per zona e misura, {year}"
+query = "SELECT household, zone, measure, paid_in_year FROM min_income_households WHERE year = {year}"
+unit = "household"
+territory = "zone"
+levels = ["municipality", "district", "zone"]
+dimensions = ["measure"]
+measure = "paid_in_year"
+
+# From the cube: residents by zone and sex, rounded to base 5 for open data.
+[[indicator]]
+name = "population_by_sex"
+indicator = "population"
+periods = ["{year}"]
+levels = ["municipality", "district", "zone"]
+breakdowns = ["sex"]
+method = "round"
+counts = true
+
+[[indicator]]
+name = "min_income_recipients"
+indicator = "min_income_recipients"
+periods = ["{year}"]
+levels = ["municipality", "district", "zone"]
+counts = true
+"#
+    );
+    let partner = format!(
+        r#"# An extract for the university's research team, and a table only an output checker can pass.
+format_version = 1
+title = "Estratto per la ricerca sul reddito minimo, {year}"
+audience = "partners"
+purpose = "evaluation of the minimum-income measures (research agreement with the university)"
+
+[[microdata]]
+name = "min_income_extract"
+query = """
+SELECT r.person, r.age, r.sex, r.zone, r.citizenship_group, r.household_type, m.measure
+FROM residents r
+JOIN min_income_households m ON m.year = r.year AND m.household = r.household
+WHERE r.year = {year}
+"""
+quasi = [
+    {{ column = "age", bands = [5, 10, 20] }},
+    {{ column = "zone", territory = true }},
+    {{ column = "sex" }},
+    {{ column = "citizenship_group" }},
+    {{ column = "household_type" }},
+]
+sensitive = ["measure"]
+k = 5
+l = 2
+
+[[adhoc]]
+name = "mean_paid_by_measure"
+query = "SELECT measure, count(*) AS households, round(avg(paid_in_year), 0) AS mean_paid FROM min_income_households WHERE year = {year} GROUP BY measure ORDER BY measure"
+description = "mean amount paid per household by measure; every group has hundreds of households"
+"#
+    );
+    vec![
+        ("lab/releases/annual.toml".into(), annual),
+        ("lab/releases/partner.toml".into(), partner),
+    ]
 }

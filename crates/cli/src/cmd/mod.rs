@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod attack;
 pub mod build;
 pub mod demo;
 pub mod indicators;
@@ -9,6 +10,7 @@ pub mod outreach;
 pub mod pseudonymize;
 pub mod query;
 pub mod reidentify;
+pub mod release;
 pub mod scan;
 pub mod status;
 pub mod synth;

@@ -9,4 +9,5 @@ mod indicators;
 mod inputs;
 mod layering;
 mod library;
+mod release;
 mod support;

@@ -63,10 +63,12 @@ pub fn primary(table: &Table, rules: &[Box<dyn Rule>]) -> Vec<Primary> {
         if findings.is_empty() {
             continue;
         }
-        let protection = findings.iter().fold(Protection::default(), |acc, f| Protection {
-            lower: acc.lower.max(f.protection.lower),
-            upper: acc.upper.max(f.protection.upper),
-        });
+        let protection = findings
+            .iter()
+            .fold(Protection::default(), |acc, f| Protection {
+                lower: acc.lower.max(f.protection.lower),
+                upper: acc.upper.max(f.protection.upper),
+            });
         out.push(Primary {
             cell: i,
             findings,
