@@ -1,6 +1,6 @@
 //! Disclosure benchmark: the gate on the synthetic city at scale 10 — a three-dimensional
 //! hierarchical frequency table (people in minimum-income households by zone within district
-//! within the city x age band x citizenship, linked with the same people by sex) and a
+//! within the city x age band x citizenship) and a
 //! magnitude table (amounts paid by zone x measure): primary and secondary suppressions,
 //! information loss, wall time of the release, and the attacker's time on the result.
 //!
@@ -50,7 +50,7 @@ fn main() {
         r.seconds
     );
     let log: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(lab.join("releases/annual/release.json")).expect("release log"),
+        &std::fs::read(lab.join("releases/bench/release.json")).expect("release log"),
     )
     .expect("json");
     println!(

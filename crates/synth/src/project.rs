@@ -641,9 +641,9 @@ purpose = "annual welfare report and open data"
 [policy]
 threshold = 5
 
-# Members of households receiving a minimum-income benefit, by zone within district within the
-# city, age band and citizenship; the same people by sex (the two tables share their margins
-# and are protected together).
+# Members of households receiving a minimum-income benefit, by district within the city, age
+# band and citizenship; the same people by sex (the two tables share their margins and are
+# protected together).
 [[table]]
 name = "min_income_people_by_age_citizenship"
 title = "Persone in nuclei con reddito minimo per zona, età e cittadinanza, {year}"
@@ -655,6 +655,7 @@ WHERE r.year = {year}
 """
 unit = "person"
 territory = "zone"
+levels = ["municipality", "district"]
 dimensions = ["age_band", "citizenship_group"]
 
 [[table]]
@@ -667,6 +668,7 @@ WHERE r.year = {year}
 """
 unit = "person"
 territory = "zone"
+levels = ["municipality", "district"]
 dimensions = ["sex"]
 
 # Amounts paid: a magnitude table (dominance and p% rules on each household's amount).
@@ -718,11 +720,11 @@ quasi = [
     {{ column = "zone", territory = true }},
     {{ column = "sex" }},
     {{ column = "citizenship_group" }},
-    {{ column = "household_type" }},
 ]
-sensitive = ["measure"]
+sensitive = ["household_type"]
 k = 5
 l = 2
+max_suppressed = 0.1
 
 [[adhoc]]
 name = "mean_paid_by_measure"

@@ -67,7 +67,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     }
     say(
         quiet,
-        "2/4 custodian: the city's key (shared sealed with the labour agency), pseudonymization into lab/data/",
+        "2/5 custodian: the city's key (shared sealed with the labour agency), pseudonymization into lab/data/",
     );
     match super::synth::custodian_step(&args.dir, quiet)? {
         Some(done) if !quiet => crate::custodian::print(&done),
@@ -78,13 +78,13 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     say(
         quiet,
         &format!(
-            "3/4 building the lab project {} (pseudonymized data only)",
+            "3/5 building the lab project {} (pseudonymized data only)",
             lab.display()
         ),
     );
     let project = super::load_project(&lab)?;
     let report = super::build::build(&project, false, None, quiet)?;
-    say(quiet, "4/4 what the lab knows now");
+    say(quiet, "4/5 what the lab knows now");
     let figures = headline(&project)?;
     if !quiet {
         eprintln!();
@@ -105,6 +105,40 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         for (label, value) in &figures {
             eprintln!("  {label:<52} {value}");
         }
+    }
+    say(
+        quiet,
+        "5/5 the disclosure gate: the annual public release, checked by the attacker",
+    );
+    let released = disclosure::release::run(
+        &project,
+        "annual",
+        &disclosure::release::Options {
+            released_by: "datalab demo".into(),
+            at: engine::now(),
+        },
+    )?;
+    let attacked = disclosure::release::attack(std::slice::from_ref(&released.dir))?;
+    if !attacked.breaches.is_empty() {
+        anyhow::bail!(
+            "the attacker broke {} cells of the demo's release",
+            attacked.breaches.len()
+        );
+    }
+    if !quiet {
+        let log = &released.log;
+        for o in &log.outputs {
+            eprintln!(
+                "  {:<40} {:>6} rows  {:<10} {} primary, {} secondary suppressions",
+                o.name, o.rows, o.method, o.primary, o.secondary
+            );
+        }
+        eprintln!(
+            "  attacker: {} suppressed cells, {} breaches; released to {}",
+            attacked.suppressed_cells,
+            attacked.breaches.len(),
+            released.dir.display()
+        );
         let p = lab.display();
         eprintln!(
             "\ndone in {:.1}s. Try next:",
@@ -136,6 +170,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         );
         eprintln!(
             "  datalab indicators needs elderly_80_alone_home_care_need --project {p} --level zone"
+        );
+        eprintln!("  datalab attack {p}/releases/annual");
+        eprintln!(
+            "  datalab release partner --project {p}   (waits for an output checker: approve with --approve)"
         );
     }
     Ok(())

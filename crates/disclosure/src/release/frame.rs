@@ -31,11 +31,14 @@ pub struct TerritoryDim {
     pub level: Vec<String>,
     /// Italian name of every code.
     pub label: Vec<String>,
+    /// Codes finer than the dimension's finest level, mapped to the leaf holding them.
+    finer: HashMap<String, usize>,
 }
 
 impl TerritoryDim {
-    /// `codes` are the territory codes found in the data; `top` the largest level shown.
-    pub fn build(h: &Hierarchy, top: usize, codes: &[&str]) -> TerritoryDim {
+    /// `codes` are the territory codes found in the data; `top` the largest level shown and
+    /// `bottom` the finest (data coded below it counts in its ancestor there).
+    pub fn build(h: &Hierarchy, top: usize, bottom: usize, codes: &[&str]) -> TerritoryDim {
         let by_code: HashMap<&str, &model::Territory> =
             h.nodes.iter().rev().map(|t| (t.code.as_str(), t)).collect();
         let ancestor_at = |code: &str, level: usize| -> Option<String> {
@@ -62,7 +65,9 @@ impl TerritoryDim {
             level.push(h.levels[n.level].clone());
             label.push(n.name.clone());
         }
-        while !frontier.is_empty() {
+        let mut depth = top;
+        while !frontier.is_empty() && depth < bottom {
+            depth += 1;
             let mut next = Vec::new();
             for p in &frontier {
                 for n in h.nodes.iter().filter(|n| n.parent.as_deref() == Some(p)) {
@@ -80,9 +85,13 @@ impl TerritoryDim {
             nodes.iter().filter_map(|(_, p)| p.as_deref()).collect();
         let mut extra = Vec::new();
         let mut unknown = false;
+        let mut finer_codes = Vec::new();
         for c in codes {
             if !known.contains(c) {
-                unknown = true;
+                match ancestor_at(c, bottom).filter(|a| known.contains(a.as_str())) {
+                    Some(a) => finer_codes.push((c.to_string(), a)),
+                    None => unknown = true,
+                }
             } else if has_children.contains(c) {
                 extra.push(c.to_string());
             }
@@ -109,10 +118,18 @@ impl TerritoryDim {
         lv.extend(level);
         let mut lb = vec![TOTAL.to_string()];
         lb.extend(label);
+        let finer = finer_codes
+            .into_iter()
+            .map(|(c, a)| {
+                let i = dim.position(&a).expect("the ancestor is a code");
+                (c, i)
+            })
+            .collect();
         TerritoryDim {
             dim,
             level: lv,
             label: lb,
+            finer,
         }
     }
 
@@ -121,6 +138,9 @@ impl TerritoryDim {
         let Some(code) = code else {
             return self.dim.position(MISSING).unwrap_or(0);
         };
+        if let Some(&i) = self.finer.get(code) {
+            return i;
+        }
         match self.dim.position(code) {
             Some(i) if self.dim.is_leaf(i) => i,
             Some(_) => self
@@ -198,8 +218,15 @@ pub fn fill(
                 }
                 cells = next;
             }
+            // amounts in whole units: sums of integers are exact, so every margin equals the
+            // sum of its parts to the last digit (the attacker's equations hold exactly)
+            let m = if table.kind == Kind::Magnitude {
+                records[r].measure.round()
+            } else {
+                records[r].measure
+            };
             for c in cells {
-                *per_cell.entry(c).or_default() += records[r].measure;
+                *per_cell.entry(c).or_default() += m;
             }
             j += 1;
         }
@@ -264,7 +291,7 @@ mod tests {
 
     #[test]
     fn territory_dim_adds_unallocated_and_unknown_leaves() {
-        let d = TerritoryDim::build(&hierarchy(), 0, &["Z1", "Q2", "XX"]);
+        let d = TerritoryDim::build(&hierarchy(), 0, 2, &["Z1", "Q2", "XX"]);
         let codes: Vec<&str> = d.dim.codes.iter().map(String::as_str).collect();
         assert_eq!(
             codes,
@@ -279,8 +306,18 @@ mod tests {
     }
 
     #[test]
+    fn finer_codes_count_in_their_ancestor_at_the_finest_level_shown() {
+        let d = TerritoryDim::build(&hierarchy(), 0, 1, &["Z1", "Z3", "Q2"]);
+        let codes: Vec<&str> = d.dim.codes.iter().map(String::as_str).collect();
+        assert_eq!(codes, vec!["Total", "C", "Q1", "Q2"]);
+        assert_eq!(d.leaf(Some("Z1")), 2);
+        assert_eq!(d.leaf(Some("Z3")), 3);
+        assert_eq!(d.leaf(Some("Q2")), 3);
+    }
+
+    #[test]
     fn fill_counts_units_once_and_keeps_top_contributions() {
-        let terr = TerritoryDim::build(&hierarchy(), 1, &["Z1", "Z3"]);
+        let terr = TerritoryDim::build(&hierarchy(), 1, 2, &["Z1", "Z3"]);
         let sex = value_dim("sex", ["F", "M"].iter().map(|s| Some(s.to_string())));
         let mut t = Table::new("t", Kind::Magnitude, vec![terr.dim.clone(), sex]);
         let rec = |u: &str, z: &str, s: &str, m: f64| Record {

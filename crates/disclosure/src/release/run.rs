@@ -649,7 +649,18 @@ impl Gate<'_> {
                     Some(t) => t,
                     None => single_ancestor_level(h, &codes),
                 };
-                Some(TerritoryDim::build(h, top, &codes))
+                // the finest level shown by an output (an output without levels shows them all)
+                let finest = h.levels.len().saturating_sub(1);
+                let bottom = if outputs.iter().any(|o| o.levels.is_empty()) {
+                    finest
+                } else {
+                    shown
+                        .iter()
+                        .filter_map(|l| h.level_index(l))
+                        .max()
+                        .unwrap_or(finest)
+                };
+                Some(TerritoryDim::build(h, top, bottom, &codes))
             }
             None => None,
         };
@@ -1102,7 +1113,7 @@ impl Gate<'_> {
                     .min()
                     .unwrap_or(0)
                     .min(finest);
-                let tdim = TerritoryDim::build(&h, top, &codes);
+                let tdim = TerritoryDim::build(&h, top, finest, &codes);
                 let mut dims = vec![tdim.dim.clone()];
                 for b in &o.breakdowns {
                     dims.push(frame::value_dim(
@@ -1484,7 +1495,7 @@ fn cell_outcome(table: &Table, p: &Protection2, i: usize) -> (String, String, St
 fn fmt_value(kind: Kind, v: f64) -> String {
     match kind {
         Kind::Frequency => format!("{}", v.round() as i64),
-        Kind::Magnitude => format!("{v:.2}"),
+        Kind::Magnitude => format!("{}", v.round() as i64),
     }
 }
 

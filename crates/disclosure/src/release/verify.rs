@@ -75,9 +75,13 @@ pub fn attack(dirs: &[PathBuf]) -> Result<AttackReport, ReleaseError> {
                 cells: Vec::new(),
                 sensitive: Vec::new(),
             });
+            // the same dimension may be cut at different depths (districts in one release,
+            // zones in another): keep the deepest, which holds every code of the others
             for d in &f.dims {
-                if !e.dims.iter().any(|x| x.name == d.name) {
-                    e.dims.push(d.clone());
+                match e.dims.iter_mut().find(|x| x.name == d.name) {
+                    Some(x) if x.len() < d.len() => *x = d.clone(),
+                    Some(_) => {}
+                    None => e.dims.push(d.clone()),
                 }
             }
         }
