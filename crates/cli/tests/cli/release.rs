@@ -396,6 +396,15 @@ fn the_synthetic_citys_releases_pass_the_attacker() {
         .find(|f| f["dims"].as_array().unwrap().len() == 4)
         .expect("linked frame");
     assert_eq!(linked["method"], "suppress");
+    // every suppressed frame, the indicator's included, has exact margins: the attacker's
+    // equations hold and secondary suppression applies
+    assert!(
+        frames
+            .iter()
+            .filter(|f| f["method"] == "suppress")
+            .all(|f| f["additive"] == true),
+        "{frames:?}"
+    );
     let out = attack(&[&lab.join("releases/annual")]);
     assert!(
         out.status.success(),

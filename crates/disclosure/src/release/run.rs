@@ -1151,6 +1151,12 @@ impl Gate<'_> {
                 let mut cube_cells = Vec::new();
                 let mut extra = Vec::new();
                 for &i in &prow {
+                    // levels above the frame's top are outside it
+                    if h.level_index(level[i].as_deref().unwrap_or(""))
+                        .is_some_and(|l| l < top)
+                    {
+                        continue;
+                    }
                     let Some(c) = cell_of(&table, i) else {
                         additive = false;
                         continue;
