@@ -114,7 +114,7 @@ pub(crate) fn write_dir(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<(), 
 /// The lab's disclosure secret (record keys of the cell-key method, rounding draws, re-keyed
 /// pseudonyms of extracts): 32 random bytes made on first use, never published.
 pub fn secret(data_dir: &Path) -> Result<[u8; 32], ReleaseError> {
-    let path = data_dir.join("disclosure.key");
+    let path = data_dir.join("disclosure-secret");
     match std::fs::read(&path) {
         Ok(b) if b.len() == 32 => {
             let mut k = [0u8; 32];
