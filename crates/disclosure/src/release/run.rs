@@ -1015,13 +1015,8 @@ impl Gate<'_> {
         let mut frame_ids = Vec::new();
         let mut notes = Vec::new();
         let shown_level = |i: usize| levels.contains(level[i].as_ref().unwrap_or(&String::new()));
-        let write_row = |w: &mut csv::Writer<Vec<u8>>,
-                         i: usize,
-                         hide: bool,
-                         hide_den: bool,
-                         flag: &str,
-                         rule: &str|
-         -> Result<(), ReleaseError> {
+        // territory level, code, name, period and breakdown codes of cube row i
+        let row_head = |i: usize| -> Vec<String> {
             let code = terr[i].clone().unwrap_or_default();
             let dims = parse_key(bkey[i].as_deref().unwrap_or(""));
             let mut row = vec![
@@ -1033,6 +1028,16 @@ impl Gate<'_> {
             for b in &o.breakdowns {
                 row.push(dims.get(b).cloned().unwrap_or_else(|| TOTAL.into()));
             }
+            row
+        };
+        let write_row = |w: &mut csv::Writer<Vec<u8>>,
+                         i: usize,
+                         hide: bool,
+                         hide_den: bool,
+                         flag: &str,
+                         rule: &str|
+         -> Result<(), ReleaseError> {
+            let mut row = row_head(i);
             if hide {
                 row.extend([String::new(), String::new(), String::new(), String::new()]);
             } else {
@@ -1248,17 +1253,7 @@ impl Gate<'_> {
                         Some(v) if p.flag != "suppressed" => {
                             // perturbed numerator: the value follows it
                             let d = den[i].filter(|d| *d > 0.0);
-                            let code = terr[i].clone().unwrap_or_default();
-                            let dims = parse_key(bkey[i].as_deref().unwrap_or(""));
-                            let mut row = vec![
-                                level[i].clone().unwrap_or_default(),
-                                code.clone(),
-                                name_of.get(code.as_str()).unwrap_or(&"").to_string(),
-                                period[i].clone().unwrap_or_default(),
-                            ];
-                            for b in &o.breakdowns {
-                                row.push(dims.get(b).cloned().unwrap_or_else(|| TOTAL.into()));
-                            }
+                            let mut row = row_head(i);
                             let value = match d {
                                 Some(d) => Some(v / d * ind.factor),
                                 None => Some(v * ind.factor),
