@@ -103,6 +103,36 @@ pub struct OutputLog {
     pub notes: Vec<String>,
 }
 
+impl OutputLog {
+    /// An automatically checked output written to `NAME.csv` with these bytes, nothing acted
+    /// on yet: callers fill in what their method did.
+    pub(crate) fn new(
+        name: &str,
+        kind: &str,
+        bytes: &[u8],
+        rows: usize,
+        method: &str,
+    ) -> OutputLog {
+        OutputLog {
+            name: name.into(),
+            kind: kind.into(),
+            file: format!("{name}.csv"),
+            content: files::content_hash(bytes),
+            rows,
+            method: method.into(),
+            checked: "automatic".into(),
+            approval: None,
+            frames: Vec::new(),
+            columns: Vec::new(),
+            frame_periods: Vec::new(),
+            rules_fired: std::collections::BTreeMap::new(),
+            primary: 0,
+            secondary: 0,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// The structure of a frame (for the attacker): dimensions and codes, no values.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FrameLog {

@@ -849,21 +849,13 @@ impl Gate<'_> {
             };
             self.add_output(
                 OutputLog {
-                    name: o.name.clone(),
-                    kind: "table".into(),
-                    file: format!("{}.csv", o.name),
-                    content: files::content_hash(&bytes),
-                    rows: cells.len(),
-                    method: p.method.clone(),
-                    checked: "automatic".into(),
-                    approval: None,
                     frames: vec![id.clone()],
                     columns,
-                    frame_periods: Vec::new(),
                     primary: p.primary.iter().filter(|x| set.contains(&x.cell)).count(),
                     secondary: p.secondary.iter().filter(|x| set.contains(x)).count(),
                     rules_fired: fired,
                     notes,
+                    ..OutputLog::new(&o.name, "table", &bytes, cells.len(), &p.method)
                 },
                 bytes,
             );
@@ -886,21 +878,10 @@ impl Gate<'_> {
         {
             self.add_output(
                 OutputLog {
-                    name: output.into(),
-                    kind: kind.into(),
-                    file: format!("{output}.csv"),
-                    content,
-                    rows,
-                    method: "approval".into(),
                     checked: "approved".into(),
                     approval: Some(a),
-                    frames: Vec::new(),
-                    columns: Vec::new(),
-                    frame_periods: Vec::new(),
-                    rules_fired: BTreeMap::new(),
-                    primary: 0,
-                    secondary: 0,
                     notes: vec![why.into()],
+                    ..OutputLog::new(output, kind, &bytes, rows, "approval")
                 },
                 bytes,
             );
@@ -1286,14 +1267,6 @@ impl Gate<'_> {
         };
         self.add_output(
             OutputLog {
-                name: o.name.clone(),
-                kind: "indicator".into(),
-                file: format!("{}.csv", o.name),
-                content: files::content_hash(&bytes),
-                rows: written,
-                method,
-                checked: "automatic".into(),
-                approval: None,
                 frame_periods: frame_ids.clone(),
                 frames: frame_ids.into_iter().map(|(_, f)| f).collect(),
                 columns: std::iter::once(("territory".to_string(), "territory".to_string()))
@@ -1303,6 +1276,7 @@ impl Gate<'_> {
                 primary: n_primary,
                 secondary: n_secondary,
                 notes,
+                ..OutputLog::new(&o.name, "indicator", &bytes, written, &method)
             },
             bytes,
         );
@@ -1448,21 +1422,14 @@ impl Gate<'_> {
         }
         self.add_output(
             OutputLog {
-                name: m.name.clone(),
-                kind: "microdata".into(),
-                file: format!("{}.csv", m.name),
-                content: files::content_hash(&bytes),
-                rows: out.records.rows.len(),
-                method: "k-anonymity".into(),
-                checked: "automatic".into(),
-                approval: None,
-                frames: Vec::new(),
-                columns: Vec::new(),
-                frame_periods: Vec::new(),
-                rules_fired: BTreeMap::new(),
-                primary: 0,
-                secondary: 0,
                 notes,
+                ..OutputLog::new(
+                    &m.name,
+                    "microdata",
+                    &bytes,
+                    out.records.rows.len(),
+                    "k-anonymity",
+                )
             },
             bytes,
         );
