@@ -10,6 +10,7 @@ mod env;
 mod fmt;
 mod guard;
 mod progress;
+mod registry_step;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -72,6 +73,18 @@ enum Command {
     /// Attack released folders together: the interval an outsider can derive for every
     /// suppressed cell (exit code 1 when a protection fails).
     Attack(cmd::attack::Args),
+    /// The registry of providers and services, programmes and projects: import, export,
+    /// checks, classification tables, network, overlaps, needs vs supply.
+    Registry(cmd::registry::Args),
+    /// Publications from released outputs only: open data (CSV, JSON, SDMX-CSV, DCAT-AP_IT).
+    Export(cmd::export::Args),
+    /// A report from the project's templates (`reports/`), rendered from public releases to
+    /// PDF or HTML, in Italian or English.
+    Report(cmd::report::Args),
+    /// The static dissemination site from released outputs only: indicators with charts and
+    /// maps, territory profiles, the map of services, reports and open data, in Italian and
+    /// English, working from disk.
+    Site(cmd::site::Args),
     /// List the environment variables datalab reads.
     Env,
 }
@@ -113,6 +126,10 @@ fn main() -> ExitCode {
         Command::Outreach(a) => cmd::outreach::run(a, quiet),
         Command::Release(a) => cmd::release::run(a, quiet),
         Command::Attack(a) => cmd::attack::run(a, quiet),
+        Command::Registry(a) => cmd::registry::run(a, quiet),
+        Command::Export(a) => cmd::export::run(a, quiet),
+        Command::Report(a) => cmd::report::run(a, quiet),
+        Command::Site(a) => cmd::site::run(a, quiet),
         Command::Env => {
             for v in env::ALL {
                 println!("{:<18} {}", v.name, v.doc);
@@ -142,6 +159,15 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             return 2;
         }
         if let Some(r) = cause.downcast_ref::<disclosure::release::ReleaseError>() {
+            return if r.is_input() { 2 } else { 1 };
+        }
+        if let Some(r) = cause.downcast_ref::<report::ReportError>() {
+            return if r.is_input() { 2 } else { 1 };
+        }
+        if let Some(r) = cause.downcast_ref::<registry::RegistryError>() {
+            return if r.is_input() { 2 } else { 1 };
+        }
+        if let Some(r) = cause.downcast_ref::<registry::programme::ProgrammeError>() {
             return if r.is_input() { 2 } else { 1 };
         }
         if cause.downcast_ref::<cmd::UsageError>().is_some() {

@@ -92,8 +92,27 @@ impl Knowledge {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub lower: f64,
-    /// `f64::INFINITY` when nothing bounds the cell from above.
+    /// `f64::INFINITY` when nothing bounds the cell from above (`null` in JSON, which has no
+    /// infinity).
+    #[serde(with = "unbounded")]
     pub upper: f64,
+}
+
+/// An upper bound in JSON: a number, or `null` for no bound.
+mod unbounded {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+    }
 }
 
 impl Interval {
@@ -809,6 +828,25 @@ impl UnionFind {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn an_unbounded_interval_round_trips_through_json() {
+        let i = Interval {
+            lower: 0.0,
+            upper: f64::INFINITY,
+        };
+        let text = serde_json::to_string(&i).unwrap();
+        assert_eq!(text, r#"{"lower":0.0,"upper":null}"#);
+        assert_eq!(serde_json::from_str::<Interval>(&text).unwrap(), i);
+        let b = Interval {
+            lower: 1.0,
+            upper: 4.5,
+        };
+        assert_eq!(
+            serde_json::from_str::<Interval>(&serde_json::to_string(&b).unwrap()).unwrap(),
+            b
+        );
+    }
+
     use super::*;
     use crate::{Dim, Kind};
     use proptest::prelude::*;

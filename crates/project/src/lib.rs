@@ -26,6 +26,7 @@ pub mod release;
 mod scaffold;
 mod source;
 mod territory;
+pub use territory::centroids;
 pub mod text;
 
 pub use config::{

@@ -731,8 +731,70 @@ fn boundary_level(
     (errors.len() == before).then(|| name.clone())
 }
 
+/// The centroid (latitude, longitude) of every feature of a GeoJSON FeatureCollection, keyed by
+/// `properties.code`: the area-weighted centroid of its polygons' outer rings (shoelace
+/// formula on longitude/latitude, adequate for zones of a city), the mean of the vertices for a
+/// ring of no area. Features without a code or a polygon are left out; the boundaries were
+/// validated when the project was loaded.
+pub fn centroids(geojson: &str) -> BTreeMap<String, (f64, f64)> {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(geojson) else {
+        return BTreeMap::new();
+    };
+    let mut out = BTreeMap::new();
+    for f in json
+        .get("features")
+        .and_then(|f| f.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let Some(code) = f.pointer("/properties/code").and_then(|c| c.as_str()) else {
+            continue;
+        };
+        let coords = f.pointer("/geometry/coordinates");
+        let rings: Vec<&serde_json::Value> =
+            match f.pointer("/geometry/type").and_then(|t| t.as_str()) {
+                Some("Polygon") => coords.and_then(|c| c.get(0)).into_iter().collect(),
+                Some("MultiPolygon") => coords
+                    .and_then(|c| c.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.get(0))
+                    .collect(),
+                _ => Vec::new(),
+            };
+        let (mut area, mut cx, mut cy, mut n, mut sx, mut sy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for ring in rings {
+            let pts: Vec<(f64, f64)> = ring
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
+                .collect();
+            for w in pts.windows(2) {
+                let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+                let cross = x0 * y1 - x1 * y0;
+                area += cross;
+                cx += (x0 + x1) * cross;
+                cy += (y0 + y1) * cross;
+            }
+            for &(x, y) in &pts {
+                n += 1.0;
+                sx += x;
+                sy += y;
+            }
+        }
+        if area.abs() > 1e-15 {
+            out.insert(code.to_string(), (cy / (3.0 * area), cx / (3.0 * area)));
+        } else if n > 0.0 {
+            out.insert(code.to_string(), (sy / n, sx / n));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::centroids;
     use crate::testing::{check, load};
 
     const CSV: &str = "territories/zones.csv";
@@ -1259,5 +1321,26 @@ crosswalk = "territories/cw2021.csv"
                 ),
             ],
         );
+    }
+
+    #[test]
+    fn centroids_of_polygons_by_hand() {
+        // an L-shaped zone: squares [0,2]x[0,1] and [0,1]x[1,2] (lon x lat), area 3, centroid
+        // ((1*1 + 0.5*1 ... ) by parts: (1, 0.5) with area 2 and (0.5, 1.5) with area 1 ->
+        // x = (2 + 0.5) / 3 = 5/6, y = (1 + 1.5) / 3 = 5/6
+        let text = r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"code":"L"},"geometry":{"type":"Polygon","coordinates":
+            [[[0,0],[2,0],[2,1],[1,1],[1,2],[0,2],[0,0]]]}},
+          {"type":"Feature","properties":{"code":"M"},"geometry":{"type":"MultiPolygon","coordinates":
+            [[[[10,10],[11,10],[11,11],[10,11],[10,10]]],[[[12,10],[13,10],[13,11],[12,11],[12,10]]]]}},
+          {"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}
+        ]}"#;
+        let c = centroids(text);
+        assert_eq!(c.len(), 2, "the feature without a code is left out");
+        let (lat, lon) = c["L"];
+        assert!((lat - 5.0 / 6.0).abs() < 1e-12 && (lon - 5.0 / 6.0).abs() < 1e-12);
+        // two unit squares centred on (10.5, 10.5) and (12.5, 10.5): lon 11.5, lat 10.5
+        let (lat, lon) = c["M"];
+        assert!((lat - 10.5).abs() < 1e-12 && (lon - 11.5).abs() < 1e-12);
     }
 }

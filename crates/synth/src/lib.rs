@@ -5,7 +5,9 @@
 //! work (`truth/`).
 //!
 //! It owns the population model, the codice fiscale, the territory and its boundaries, the
-//! custodian file formats and their deliberate dirt. It knows nothing about how files are
+//! custodian file formats and their deliberate dirt, and the synthetic registry of providers
+//! and services (`registry/`, built with the registry crate and exported in its plain-CSV
+//! format, with planted duplicates and stale records). It knows nothing about how files are
 //! pseudonymized or read (the pseudo and ingest crates do): the only contract is the files
 //! themselves and the specs it writes (`custodian/specs/*.toml`, `lab/sources/*.toml`); the
 //! runs to make are listed by [`custodian_jobs`].
@@ -21,6 +23,7 @@ mod out;
 mod places;
 mod population;
 mod project;
+mod registry;
 mod rng;
 mod sources;
 mod taxcode;
@@ -101,6 +104,10 @@ pub enum SynthError {
     /// The XLSX writer failed.
     #[error("cannot write {path}: {message}")]
     Xlsx { path: PathBuf, message: String },
+    /// The registry crate refused the synthetic registry or could not export it (a bug of the
+    /// generator, or the output folder's fault for an export).
+    #[error("synthetic registry: {0}")]
+    Registry(String),
 }
 
 impl SynthError {

@@ -614,23 +614,77 @@ household_key = \"household_pid\"
         0,
         manifest,
     )?;
-    for (file, text) in release_specs(ctx.last) {
+    for (file, text) in release_specs(ctx.first, ctx.last) {
         write_file(ctx.root, &file, &text, 0, manifest)?;
     }
-    write_file(
-        ctx.root,
-        "lab/reports/README.md",
-        "Report definitions and templates (HTML/PDF outputs built from disclosure-checked indicators) go here.\n",
-        0,
-        manifest,
-    )?;
+    for (file, text) in REPORTS {
+        write_file(ctx.root, &format!("lab/reports/{file}"), text, 0, manifest)?;
+    }
     Ok(())
 }
 
+/// The report templates of the synthetic city (`datalab report NAME`): the annual report, a
+/// thematic report on older people and a district profile, each in Italian and English.
+const REPORTS: &[(&str, &str)] = &[
+    ("README.md", include_str!("../../report/REPORTS.md")),
+    ("annual.toml", include_str!("../reports/annual.toml")),
+    ("annual.it.md", include_str!("../reports/annual.it.md")),
+    ("annual.en.md", include_str!("../reports/annual.en.md")),
+    ("elderly.toml", include_str!("../reports/elderly.toml")),
+    ("elderly.it.md", include_str!("../reports/elderly.it.md")),
+    ("elderly.en.md", include_str!("../reports/elderly.en.md")),
+    (
+        "district_profile.toml",
+        include_str!("../reports/district_profile.toml"),
+    ),
+    (
+        "district_profile.it.md",
+        include_str!("../reports/district_profile.it.md"),
+    ),
+    (
+        "district_profile.en.md",
+        include_str!("../reports/district_profile.en.md"),
+    ),
+];
+
+/// Indicators of the annual release besides the two above: (id, numerator counts people or
+/// households).
+const RELEASED_SERIES: &[(&str, bool)] = &[
+    ("share_elderly_65", true),
+    ("share_elderly_80", true),
+    ("elderly_75_living_alone", true),
+    ("share_foreign_residents", true),
+    ("share_minors", true),
+    ("one_person_households", true),
+    ("at_risk_of_poverty_isee", true),
+    ("min_income_households_rate", true),
+    ("housing_waiting_list", true),
+    ("social_service_users", true),
+    ("home_care_users_65", true),
+    ("children_in_care", true),
+    ("elderly_80_alone_home_care_need", true),
+    ("smoking", false),
+];
+
 /// The synthetic city's releases: an annual public release (linked frequency tables, a
 /// magnitude table, indicators from the cube) and an extract for a research partner (k-anonymous
-/// microdata and an ad-hoc table that waits for an output checker).
-fn release_specs(year: i32) -> Vec<(String, String)> {
+/// microdata and an ad-hoc table that waits for an output checker). The annual release carries
+/// the indicator series the annual report, the data packs and the site show.
+fn release_specs(first: i32, year: i32) -> Vec<(String, String)> {
+    let periods = (first..=year)
+        .map(|y| format!("\"{y}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let series: String = RELEASED_SERIES
+        .iter()
+        .map(|(id, counts)| {
+            format!(
+                "\n[[indicator]]\nname = \"{id}\"\nindicator = \"{id}\"\nperiods = [{periods}]\n\
+                 levels = [\"municipality\", \"district\", \"zone\"]\n{}",
+                if *counts { "counts = true\n" } else { "" }
+            )
+        })
+        .collect();
     let annual = format!(
         r#"# The annual public release: everything here passes the disclosure gate automatically.
 format_version = 1
@@ -686,7 +740,7 @@ measure = "paid_in_year"
 [[indicator]]
 name = "population_by_sex"
 indicator = "population"
-periods = ["{year}"]
+periods = [{periods}]
 levels = ["municipality", "district", "zone"]
 breakdowns = ["sex"]
 method = "round"
@@ -695,10 +749,13 @@ counts = true
 [[indicator]]
 name = "min_income_recipients"
 indicator = "min_income_recipients"
-periods = ["{year}"]
+periods = [{periods}]
 levels = ["municipality", "district", "zone"]
 counts = true
-"#
+
+# The series of the annual report (every year, every level; count numerators protected by
+# suppression, survey estimates by their sample size).
+{series}"#
     );
     let partner = format!(
         r#"# An extract for the university's research team, and a table only an output checker can pass.

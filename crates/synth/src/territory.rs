@@ -376,6 +376,32 @@ impl Territory {
         self.rings(&|i, j| self.cells[cell(i, j)] as usize == zone)
     }
 
+    /// A point drawn inside a zone, as micro-degrees (lon, lat): a grid cell of the zone, then a
+    /// point well inside that cell's (jittered) quadrilateral, so it lies inside the zone's
+    /// boundary as `zones.geojson` draws it.
+    pub fn point_in_zone<R: Rng>(&self, zone: usize, rng: &mut R) -> (i64, i64) {
+        let cells: Vec<usize> = (0..self.cells.len())
+            .filter(|&c| self.cells[c] as usize == zone)
+            .collect();
+        let c = cells[rng.random_range(0..cells.len())];
+        let (i, j) = (c % NX, c / NX);
+        let at = |i: usize, j: usize| {
+            let (x, y) = self.vertices[j * (NX + 1) + i];
+            (x as f64, y as f64)
+        };
+        let (u, v): (f64, f64) = (rng.random_range(0.15..0.85), rng.random_range(0.15..0.85));
+        let corners = [
+            (at(i, j), (1.0 - u) * (1.0 - v)),
+            (at(i + 1, j), u * (1.0 - v)),
+            (at(i, j + 1), (1.0 - u) * v),
+            (at(i + 1, j + 1), u * v),
+        ];
+        let (x, y) = corners
+            .iter()
+            .fold((0.0, 0.0), |(x, y), ((cx, cy), w)| (x + cx * w, y + cy * w));
+        (x.round() as i64, y.round() as i64)
+    }
+
     /// Boundary rings of a district.
     pub fn district_rings(&self, district: usize) -> Vec<Vec<(i64, i64)>> {
         self.rings(&|i, j| {
@@ -663,6 +689,22 @@ pub fn ring_area2(ring: &[(i64, i64)]) -> i128 {
         .sum()
 }
 
+/// Whether a point lies inside a closed ring (even-odd rule).
+#[cfg(test)]
+pub fn inside(ring: &[(i64, i64)], (x, y): (i64, i64)) -> bool {
+    let mut inside = false;
+    for w in ring.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if (y0 > y) != (y1 > y) {
+            let cross = x0 as f64 + (y - y0) as f64 * (x1 - x0) as f64 / (y1 - y0) as f64;
+            if (x as f64) < cross {
+                inside = !inside;
+            }
+        }
+    }
+    inside
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -766,6 +808,19 @@ mod tests {
         assert_eq!(v["features"][0]["properties"]["code"], "Q1");
         let w: f64 = t.zones.iter().map(|z| z.weight).sum();
         assert!((w - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn points_drawn_in_a_zone_lie_inside_its_boundary() {
+        let t = Territory::build();
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for z in 0..t.zones.len() {
+            let ring = &t.zone_rings(z)[0];
+            for _ in 0..50 {
+                let p = t.point_in_zone(z, &mut rng);
+                assert!(inside(ring, p), "zone {z}: {p:?}");
+            }
+        }
     }
 
     #[test]

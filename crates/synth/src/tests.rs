@@ -1338,3 +1338,323 @@ fn unusual_year_ranges_and_tiny_scales_work() {
         "invalid options: first year 2025 is after last year 2024"
     );
 }
+
+// ----- the synthetic registry -------------------------------------------------------------------
+
+/// The supply table's true rows of the last year of a run, as the registry is built from them.
+fn provisions(root: &Path) -> Vec<crate::sources::services::Provision> {
+    use crate::sources::services::{PROVIDERS, TRUTH_FILE, service_names};
+    let rows = read_csv(&root.join(TRUTH_FILE), b',', false);
+    let last = rows[1..].iter().map(|(_, r)| r[0].clone()).max().unwrap();
+    let zone = |code: &str| code[1..].parse::<usize>().unwrap() - 1;
+    rows[1..]
+        .iter()
+        .filter(|(_, r)| r[0] == last)
+        .map(|(_, r)| crate::sources::services::Provision {
+            zone: zone(&r[1]),
+            service: service_names().into_iter().find(|s| *s == r[2]).unwrap(),
+            provider: PROVIDERS.into_iter().find(|p| *p == r[3]).unwrap(),
+            places: r[4].parse().unwrap(),
+            users: r[5].parse().unwrap(),
+            operators: r[6].parse().unwrap(),
+            fte: r[7].parse().unwrap(),
+            waiting_list: r[8].parse().unwrap(),
+            catchment: r[9].split(' ').map(zone).collect(),
+        })
+        .collect()
+}
+
+/// The registry a run wrote, imported back into an empty registry.
+fn imported_registry(root: &Path) -> ::registry::Registry {
+    let mut reg = ::registry::Registry::open_in_memory().unwrap();
+    reg.import_csv(&root.join(crate::registry::DIR), "test")
+        .unwrap();
+    reg
+}
+
+#[test]
+fn registry_folder_imports_back_and_exports_the_same_bytes() {
+    let root = small();
+    let reg = imported_registry(root);
+    let again = out_dir("registry-again");
+    let files = reg.export_csv(&again).unwrap();
+    assert_eq!(files.len(), ::registry::model::TABLES.len());
+    for f in files {
+        let name = f.file_name().unwrap();
+        let original = std::fs::read(root.join(crate::registry::DIR).join(name)).unwrap();
+        assert!(
+            std::fs::read(&f).unwrap() == original,
+            "{name:?} changed through import and export"
+        );
+    }
+    let _ = std::fs::remove_dir_all(again);
+}
+
+#[test]
+fn registry_lists_every_supply_row_with_its_capacity_and_staff() {
+    use ::registry::codes::OrganizationKind;
+    use ::registry::model::*;
+    let root = small();
+    let reg = imported_registry(root);
+    let territory = crate::territory::Territory::build();
+    let orgs: HashMap<String, Organization> = reg
+        .list::<Organization>()
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    let services: HashMap<String, Service> = reg
+        .list::<Service>()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let locations: HashMap<String, Location> = reg
+        .list::<Location>()
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id.clone(), l))
+        .collect();
+    let attributes = reg.list::<Attribute>().unwrap();
+    let capacities: HashMap<String, Capacity> = reg
+        .list::<Capacity>()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.service_at_location_id.clone(), c))
+        .collect();
+    let operators = reg.list::<Operator>().unwrap();
+    // (supply service, zone) -> the service at location carrying its capacity.
+    let mut supplied: HashMap<(String, String), (String, String)> = HashMap::new();
+    for sal in reg.list::<ServiceAtLocation>().unwrap() {
+        let Some(cap) = capacities.get(&sal.id) else {
+            continue;
+        };
+        let term = attributes
+            .iter()
+            .find(|a| {
+                a.link_id == sal.service_id && a.link_type.as_deref() == Some("offerta_servizi")
+            })
+            .unwrap_or_else(|| panic!("{}: a capacity without a supply service", sal.id));
+        let zone = locations[&sal.location_id].zone.clone().unwrap();
+        let key = (term.taxonomy_term_id.clone(), zone);
+        assert!(
+            supplied
+                .insert(key.clone(), (sal.service_id.clone(), cap.id.clone()))
+                .is_none(),
+            "{key:?} twice"
+        );
+    }
+    let rows = provisions(root);
+    assert_eq!(supplied.len(), rows.len());
+    for p in &rows {
+        let zone = territory.zones[p.zone].code.clone();
+        let (svc, cap) = supplied
+            .get(&(crate::registry::supply_term(p.service), zone.clone()))
+            .unwrap_or_else(|| panic!("{} in {zone} is not in the registry", p.service));
+        let cap = capacities.values().find(|c| &c.id == cap).unwrap();
+        assert_eq!(
+            (cap.places, cap.current_users, cap.waiting_list),
+            (
+                Some(p.places as u32),
+                Some(p.users as u32),
+                Some(p.waiting_list as u32)
+            ),
+            "{} {zone}",
+            p.service
+        );
+        let staff: Vec<&Operator> = operators
+            .iter()
+            .filter(|o| o.service_id.as_deref() == Some(svc))
+            .collect();
+        let count: u64 = staff.iter().map(|o| u64::from(o.count)).sum();
+        let fte: f64 = staff.iter().filter_map(|o| o.fte).sum();
+        assert_eq!(count, p.operators, "{} {zone}", p.service);
+        assert_eq!(
+            (fte * 10.0).round(),
+            (p.fte * 10.0).round(),
+            "{} {zone}",
+            p.service
+        );
+        let kind = orgs[&services[svc].organization_id].kind.unwrap();
+        let expected = match p.provider {
+            "pubblico" => OrganizationKind::PublicBody,
+            "terzo settore" => OrganizationKind::ThirdSector,
+            _ => OrganizationKind::ForProfit,
+        };
+        assert_eq!(kind, expected, "{} {zone}", p.service);
+    }
+    // Every kind of social case has a service.
+    let terms: BTreeSet<&str> = attributes
+        .iter()
+        .filter(|a| services.contains_key(&a.link_id))
+        .map(|a| a.taxonomy_term_id.as_str())
+        .collect();
+    for (area, kind) in crate::sources::social::kinds() {
+        let term = crate::registry::case_term(area, kind);
+        assert!(
+            terms.contains(term.as_str()),
+            "no service for {area}/{kind}"
+        );
+    }
+    for name in crate::sources::services::service_names() {
+        assert!(
+            terms.contains(crate::registry::supply_term(name).as_str()),
+            "{name}"
+        );
+    }
+    // Every location lies in its zone, on one of its streets, with its postcode.
+    let streets = street_postcodes(root);
+    let addresses = reg.list::<Address>().unwrap();
+    for l in locations.values() {
+        let zone = l.zone.as_deref().unwrap();
+        let z = territory.zones.iter().position(|x| x.code == zone).unwrap();
+        let point = (
+            (l.longitude.unwrap() * 1e6).round() as i64,
+            (l.latitude.unwrap() * 1e6).round() as i64,
+        );
+        assert!(
+            crate::territory::inside(&territory.zone_rings(z)[0], point),
+            "{}: {point:?} outside {zone}",
+            l.id
+        );
+        let a = addresses.iter().find(|a| a.location_id == l.id).unwrap();
+        let street = a.address_1.rsplit_once(' ').unwrap().0.to_uppercase();
+        assert_eq!(
+            streets.get(&street),
+            Some(&(zone.to_string(), a.postal_code.clone())),
+            "{}: {}",
+            l.id,
+            a.address_1
+        );
+    }
+    // Tax ids are 11 digits with the tax office's check digit.
+    for o in orgs.values() {
+        let Some(t) = o.tax_id.as_deref().and_then(normalize_tax_id) else {
+            continue;
+        };
+        let d: Vec<u32> = t.bytes().map(|b| u32::from(b - b'0')).collect();
+        let sum: u32 = d[..10]
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                if i % 2 == 0 {
+                    x
+                } else {
+                    (2 * x) / 10 + (2 * x) % 10
+                }
+            })
+            .sum();
+        assert_eq!((10 - sum % 10) % 10, d[10], "{}: {t}", o.id);
+    }
+}
+
+#[test]
+fn registry_quality_reports_find_exactly_the_truth() {
+    let root = small();
+    let reg = imported_registry(root);
+    let truth: Vec<Vec<String>> = read_csv(&root.join(crate::registry::TRUTH_FILE), b',', false)
+        .into_iter()
+        .skip(1)
+        .map(|(_, r)| r)
+        .collect();
+    let expected = |report: &str| -> BTreeSet<(String, String, String)> {
+        truth
+            .iter()
+            .filter(|r| r[0] == report)
+            .map(|r| (r[2].clone(), r[3].clone(), r[4].clone()))
+            .collect()
+    };
+    let found: BTreeSet<(String, String, String)> = reg
+        .duplicates()
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            let reason = match d.reason {
+                ::registry::DuplicateReason::SameTaxId => "same_tax_id",
+                ::registry::DuplicateReason::SimilarName => "similar_name",
+            };
+            (d.a, d.b, reason.to_string())
+        })
+        .collect();
+    assert_eq!(found, expected("duplicates"));
+    let planted: BTreeSet<&str> = truth
+        .iter()
+        .filter(|r| r[0] == "duplicates" && r[5] == "true")
+        .map(|r| r[4].as_str())
+        .collect();
+    assert_eq!(planted.len(), 2, "both reasons are planted: {planted:?}");
+    let as_of = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
+    let stale: BTreeSet<(String, String, String)> = reg
+        .stale(as_of, crate::registry::STALE_MONTHS)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let reason = match s.reason {
+                ::registry::StaleReason::NeverVerified => "never_verified",
+                ::registry::StaleReason::VerifiedBefore => "verified_before",
+            };
+            (s.id, String::new(), reason.to_string())
+        })
+        .collect();
+    assert_eq!(stale, expected("stale"));
+    let reasons: BTreeSet<&str> = truth
+        .iter()
+        .filter(|r| r[0] == "stale")
+        .map(|r| r[4].as_str())
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+}
+
+#[test]
+fn registry_counts_grow_with_the_city_and_repeat_for_a_seed() {
+    use ::registry::model::{Location, Organization, Service, ServiceAtLocation};
+    let rows = provisions(small());
+    let territory = crate::territory::Territory::build();
+    let count = |scale: f64| {
+        let started = std::time::Instant::now();
+        let built = crate::registry::build(&territory, &rows, 42, scale, 2024).unwrap();
+        let elapsed = started.elapsed();
+        let r = &built.registry;
+        (
+            r.list::<Organization>().unwrap().len(),
+            r.list::<Service>().unwrap().len(),
+            r.list::<Location>().unwrap().len(),
+            r.list::<ServiceAtLocation>().unwrap().len(),
+            elapsed,
+        )
+    };
+    let (orgs, services, locations, sals, elapsed) = count(1.0);
+    assert!(
+        (230..=380).contains(&orgs),
+        "{orgs} organizations at scale 1"
+    );
+    assert!(
+        (280..=520).contains(&services),
+        "{services} services at scale 1"
+    );
+    assert!(sals >= services && locations >= orgs, "{sals} {locations}");
+    assert!(elapsed.as_secs() < 20, "{elapsed:?}");
+    let (orgs3, services3, ..) = count(3.0);
+    let ratio = orgs3 as f64 / orgs as f64;
+    assert!((2.5..=3.2).contains(&ratio), "{orgs} -> {orgs3}");
+    assert!(
+        services3 as f64 > 1.8 * services as f64,
+        "{services} -> {services3}"
+    );
+    // Same seed, same bytes; another seed, another registry.
+    let export = |seed: u64| {
+        let built = crate::registry::build(&territory, &rows, seed, 1.0, 2024).unwrap();
+        let dir = out_dir(&format!("registry-seed-{seed}"));
+        let files = built.registry.export_csv(&dir).unwrap();
+        let bytes: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        let _ = std::fs::remove_dir_all(dir);
+        (bytes, built.truth)
+    };
+    let (a, truth_a) = export(7);
+    let (b, truth_b) = export(7);
+    assert!(
+        a == b && truth_a == truth_b,
+        "same seed, different registry"
+    );
+    assert!(export(8).0 != a, "the seed changes nothing");
+}

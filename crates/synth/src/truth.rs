@@ -368,11 +368,47 @@ times 1.08 where the provider overbooks (about a third of the home-care and nurs
 `users > places` there now and then), and in 2020 fewer in day centres and residences
 (closures, distancing). `waiting_list = demand - users`: it is long exactly where places are
 short. `operators` are proportional to places, `fte` a share of them fixed per facility.
+
+## registry.csv
+
+The synthetic registry of providers and services is the city's registry export, `registry/` (next
+to `custodian/` and `lab/`), in the registry's plain-CSV format (one `<table>.csv` per table;
+`datalab registry import --format csv` reads it into `lab/registry.sqlite`). It holds no person:
+names, e-mails and phones are those of bodies and offices. It describes the city on 31 December {last}:
+
+- every row of the supply table's last year is a service at a location in the row's zone (the
+  service carries the attribute `offerta-servizi:<service>`, the location the zone code), run
+  by a public body, a third-sector body or a company as the row's `provider_type` says, with
+  the row's places, users and waiting list as its capacity, its operators and FTE split by
+  profile, and its catchment as the service area;
+- every area and intervention type of the cartella sociale is the attribute
+  `cartella-sociale:<area>:<type>` of at least one service;
+- around them: public bodies, the third sector (more of it in poorer zones) and for-profit
+  providers, their number growing with the scale; schedules, fees, contracts with the
+  municipality (and the health authority), funding, staff; locations lie inside their zone, on
+  one of its streets, with its postcode.
+
+This file lists what the registry's quality reports must find, and nothing else: `report`
+(`duplicates`, as `Registry::duplicates()` reports them, or `stale`, as
+`Registry::stale(31 December {last}, {months})` does), `table`, `id`, `other_id` (the second
+organization of a pair; the smaller id comes first), `reason` (`same_tax_id`, `similar_name`,
+`never_verified`, `verified_before`), `planted` and `note`.
+
+- Planted duplicates: at least three third-sector or for-profit bodies (about eight at scale 1)
+  are entered twice, in turn: in capitals with the legal form abbreviated and the tax id
+  written with the `IT` prefix (both reasons), with another registered office and a short name
+  (same tax id), or with a typo in the name and no tax id (similar name). The second entry
+  runs no service and was verified long ago or never.
+- `planted = false`: two distinct bodies whose names the name rule confuses. Names are drawn
+  so that none resembles another; a pair is listed only when that failed.
+- Stale: about 7% of the non-public bodies and 8% of the services were last verified 14
+  months to 4 years before, about 3% never; every other record within the last 11 months.
 ",
         seed = ctx.seed,
         scale = ctx.scale,
         first = ctx.first,
         last = ctx.last,
+        months = crate::registry::STALE_MONTHS,
     );
     write_file(ctx.root, "truth/README.md", &text, 0, manifest)
 }

@@ -53,6 +53,7 @@ pub fn build(
         force,
         guard: Some(std::sync::Arc::new(crate::guard::ScanGuard)),
         derive: vec![
+            std::sync::Arc::new(crate::registry_step::RegistryTables::new(&project.root)),
             std::sync::Arc::new(link::Linker::new(project)),
             models.clone(),
             cube.clone(),

@@ -83,6 +83,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         ),
     );
     let project = super::load_project(&lab)?;
+    let registry = import_registry(&args.dir, &lab)?;
+    if let Some(summary) = &registry {
+        say(quiet, &format!("    registry: {summary}"));
+    }
     let report = super::build::build(&project, false, None, quiet)?;
     say(quiet, "4/5 what the lab knows now");
     let figures = headline(&project)?;
@@ -173,10 +177,68 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         );
         eprintln!("  datalab attack {p}/releases/annual");
         eprintln!(
+            "  datalab export opendata --project {p} --out {}/opendata   (CSV, JSON, SDMX-CSV, DCAT-AP_IT)",
+            args.dir.display()
+        );
+        eprintln!(
+            "  datalab export datapacks --project {p} --out {}/packs   (per district: CSV, XLSX, Frictionless, README)",
+            args.dir.display()
+        );
+        eprintln!(
+            "  datalab registry search --project {p} \"assistenza domiciliare anziani\" --zone Z05"
+        );
+        eprintln!(
+            "  datalab registry needs --project {p} --indicator elderly_80_alone_home_care_need --risk non_self_sufficiency --target elderly"
+        );
+        eprintln!(
+            "  datalab registry check --project {p}   (planted duplicates and stale records)"
+        );
+        eprintln!(
+            "  datalab query --project {p} \"SELECT kind, count(*) FROM registry_organizations GROUP BY kind\""
+        );
+        eprintln!(
             "  datalab release partner --project {p}   (waits for an output checker: approve with --approve)"
         );
     }
     Ok(())
+}
+
+/// Loads the city's registry export (`DIR/registry/`) into the lab's `registry.sqlite` when the
+/// export is newer than the registry (or there is none yet), so that the build copies it into the
+/// warehouse. Returns what was loaded.
+fn import_registry(dir: &std::path::Path, lab: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let export = dir.join("registry");
+    let db = super::registry::registry_path(lab);
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let newest = std::fs::read_dir(&export)
+        .map(|it| {
+            it.filter_map(|e| e.ok().and_then(|e| modified(&e.path())))
+                .max()
+        })
+        .ok()
+        .flatten();
+    let Some(newest) = newest else {
+        return Ok(None);
+    };
+    if modified(&db).is_some_and(|t| t >= newest) {
+        return Ok(Some("unchanged since the last run".into()));
+    }
+    // into a fresh file first, so that a failed or interrupted import leaves the last registry
+    let fresh = db.with_extension("sqlite.new");
+    let _ = std::fs::remove_file(&fresh);
+    let imported = {
+        let mut reg = registry::Registry::open(&fresh)?;
+        reg.import_csv(&export, "datalab demo")?
+    };
+    std::fs::rename(&fresh, &db)?;
+    let n = |t: &str| imported.counts.get(t).copied().unwrap_or(0);
+    Ok(Some(format!(
+        "{} organizations, {} services at {} locations loaded into {}",
+        n("organizations"),
+        n("services"),
+        n("locations"),
+        db.display()
+    )))
 }
 
 fn say(quiet: bool, msg: &str) {

@@ -6,13 +6,6 @@ use arrow::datatypes::Float64Type;
 use serde::Serialize;
 
 /// Prints a line to stdout; a closed pipe (`| head`) ends the output quietly.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -214,7 +207,7 @@ fn find<'p>(project: &'p project::Project, id: &str) -> anyhow::Result<&'p model
 }
 
 /// The requested period, or the latest one of the series in the cube.
-fn period_of(
+pub(crate) fn period_of(
     project: &project::Project,
     series: &str,
     period: Option<String>,
@@ -248,7 +241,7 @@ fn text(a: &arrow::array::ArrayRef) -> anyhow::Result<arrow::array::StringArray>
 }
 
 /// Total cells of a series in a period.
-fn cells(
+pub(crate) fn cells(
     project: &project::Project,
     series: &str,
     period: &str,

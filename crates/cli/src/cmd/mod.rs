@@ -1,17 +1,29 @@
 //! One module per subcommand.
 
+/// `println!` that ignores a closed stdout (`datalab ... | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod attack;
 pub mod build;
 pub mod demo;
+pub mod export;
 pub mod indicators;
 pub mod init;
 pub mod key;
 pub mod outreach;
 pub mod pseudonymize;
 pub mod query;
+pub mod registry;
 pub mod reidentify;
 pub mod release;
+pub mod report;
 pub mod scan;
+pub mod site;
 pub mod status;
 pub mod synth;
 

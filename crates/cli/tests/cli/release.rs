@@ -386,7 +386,7 @@ fn the_synthetic_citys_releases_pass_the_attacker() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert_eq!(outputs.len(), 5, "{outputs:?}");
+    assert_eq!(outputs.len(), 19, "{outputs:?}");
     assert!(l["attack"]["suppressed_cells"].as_u64().unwrap() > 0);
     assert_eq!(l["attack"]["breaches"], 0);
     // the two people tables share one frame (zone x age x citizenship x sex)
@@ -491,4 +491,140 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), dest).unwrap();
         }
     }
+}
+
+#[test]
+fn open_data_publishes_public_releases_only_in_csv_json_sdmx_and_dcat() {
+    let tmp = tempfile::tempdir().unwrap();
+    let levels = r#"["municipality", "district", "zone"]"#;
+    let (partner_file, partner_text) = release_spec("p", levels, "");
+    let partner_text = partner_text.replace(
+        "title = \"p\"\n",
+        "title = \"p\"\naudience = \"partners\"\n",
+    );
+    let dir = tiny(
+        tmp.path(),
+        &[release_spec("r", levels, ""), (partner_file, partner_text)],
+    );
+    for name in ["r", "p"] {
+        let out = release(&dir, name);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let od = tmp.path().join("od");
+    ok(&[
+        "export",
+        "opendata",
+        "--quiet",
+        "--project",
+        s(&dir),
+        "--out",
+        s(&od),
+        "--publisher-id",
+        "c_x000",
+    ]);
+
+    // the released file byte for byte, and the partners' release left out
+    assert_eq!(
+        std::fs::read(od.join("csv/r__people.csv")).unwrap(),
+        std::fs::read(dir.join("releases/r/people.csv")).unwrap()
+    );
+    assert!(!od.join("csv/p__people.csv").exists());
+
+    // SDMX-CSV: suppressed cells empty, primary C and secondary D (the hand-computed pattern of
+    // the first test: Z2 below the threshold, Z1 protecting it)
+    let sdmx = csv_rows(&std::fs::read_to_string(od.join("sdmx/r__people.csv")).unwrap());
+    let h = &sdmx[0];
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let row = |area: &str| {
+        sdmx.iter()
+            .find(|r| r[col("REF_AREA")] == area)
+            .unwrap_or_else(|| panic!("no {area}"))
+            .clone()
+    };
+    assert_eq!(row("M1")[col("OBS_VALUE")], "49");
+    assert_eq!(row("M1")[col("CONF_STATUS")], "F");
+    assert_eq!(row("M1")[col("STRUCTURE_ID")], "C_X000:DF_r__people(1.0)");
+    assert_eq!(
+        (
+            row("Z2")[col("OBS_VALUE")].as_str(),
+            row("Z2")[col("CONF_STATUS")].as_str()
+        ),
+        ("", "C")
+    );
+    assert_eq!(
+        (
+            row("Z1")[col("OBS_VALUE")].as_str(),
+            row("Z1")[col("CONF_STATUS")].as_str()
+        ),
+        ("", "D")
+    );
+
+    // JSON: suppressed values are null
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(od.join("json/r__people.json")).unwrap()).unwrap();
+    let z2 = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["territory"] == "Z2")
+        .unwrap();
+    assert!(z2["value"].is_null());
+
+    // the structure names every zone, and the catalogue has one dataset with three distributions
+    let structure = std::fs::read_to_string(od.join("sdmx/structure.xml")).unwrap();
+    assert!(structure.contains(r#"<str:Code id="Z2"><com:Name xml:lang="it">Due</com:Name>"#));
+    assert!(structure.contains(r#"<str:Dataflow id="DF_r__people""#));
+    let catalog: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(od.join("catalog.jsonld")).unwrap()).unwrap();
+    let graph = catalog["@graph"].as_array().unwrap();
+    let datasets: Vec<&serde_json::Value> = graph
+        .iter()
+        .filter(|n| {
+            n["@type"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "dcatapit:Dataset")
+        })
+        .collect();
+    assert_eq!(datasets.len(), 1);
+    assert_eq!(datasets[0]["dct:identifier"], "c_x000:r__people");
+    assert_eq!(
+        datasets[0]["dcat:distribution"].as_array().unwrap().len(),
+        3
+    );
+
+    // asking for the partners' release is refused; so is a tampered file
+    let out = datalab(&[
+        "export",
+        "opendata",
+        "--project",
+        s(&dir),
+        "--out",
+        s(&od),
+        "--release",
+        "p",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("partners"));
+    let released = dir.join("releases/r/people.csv");
+    let text = std::fs::read_to_string(&released)
+        .unwrap()
+        .replace(",49,", ",50,");
+    std::fs::write(&released, text).unwrap();
+    let out = datalab(&["export", "opendata", "--project", s(&dir), "--out", s(&od)]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        od.join("csv/r__people.csv").is_file(),
+        "the previous export stays"
+    );
 }

@@ -107,3 +107,28 @@ pub fn city(dir: &Path, scale: &str) -> PathBuf {
     ok(&["synth", "--out", s(dir), "--scale", scale, "--quiet"]);
     dir.join("lab")
 }
+
+/// Imports the synthetic city's registry export (`DIR/registry`, beside `DIR/lab`) into its lab.
+pub fn import_city_registry(lab: &Path) {
+    let export = lab.parent().expect("the city folder").join("registry");
+    ok(&[
+        "registry",
+        "import",
+        "--quiet",
+        "--project",
+        s(lab),
+        "--format",
+        "csv",
+        s(&export),
+    ]);
+}
+
+/// A synthetic city built, with its annual public release and its registry: what publications
+/// are made from.
+pub fn released_city(dir: &Path, scale: &str) -> PathBuf {
+    let lab = city(dir, scale);
+    ok(&["build", "--quiet", "--project", s(&lab)]);
+    ok(&["release", "--quiet", "--project", s(&lab), "annual"]);
+    import_city_registry(&lab);
+    lab
+}

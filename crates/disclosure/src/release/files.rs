@@ -33,6 +33,14 @@ pub struct FrameRecord {
     pub sensitive: Vec<(usize, f64, Protection)>,
     /// The attacker's interval of every suppressed cell at release time.
     pub intervals: Vec<(usize, Interval)>,
+    /// The true value of every cell (suppressed frames only; lab-side, for reviews and the
+    /// benchmark's reference solver).
+    #[serde(default)]
+    pub values: Vec<f64>,
+    /// Cells that could not be suppressed: structural zeros and cells public through an
+    /// earlier release.
+    #[serde(default)]
+    pub fixed: Vec<usize>,
 }
 
 /// The lab-side record of a release.

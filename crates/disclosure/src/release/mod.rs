@@ -96,6 +96,9 @@ pub struct OutputLog {
     /// For outputs over one frame per period: (period, frame id).
     #[serde(default)]
     pub frame_periods: Vec<(String, String)>,
+    /// For `indicator` outputs: the id of the indicator shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<String>,
     /// How many cells of this output each rule flagged.
     pub rules_fired: std::collections::BTreeMap<String, usize>,
     pub primary: usize,
@@ -125,6 +128,7 @@ impl OutputLog {
             frames: Vec::new(),
             columns: Vec::new(),
             frame_periods: Vec::new(),
+            indicator: None,
             rules_fired: std::collections::BTreeMap::new(),
             primary: 0,
             secondary: 0,
@@ -271,6 +275,29 @@ pub fn released(
     project_root: &std::path::Path,
     name: &str,
 ) -> Result<Vec<Protected<ReleasedFile>>, ReleaseError> {
+    Ok(released_with_log(project_root, name)?.1)
+}
+
+/// The names of the project's released folders (those with a release log), sorted.
+pub fn release_names(project_root: &std::path::Path) -> Vec<String> {
+    let dir = project_root.join(project::release::RELEASES_DIR);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(files::LOG_FILE).is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// [`released`] with the release's log (title, audience, policy, what each output holds), for
+/// exports that describe what they publish.
+pub fn released_with_log(
+    project_root: &std::path::Path,
+    name: &str,
+) -> Result<(ReleaseLog, Vec<Protected<ReleasedFile>>), ReleaseError> {
     let dir = project_root.join(project::release::RELEASES_DIR).join(name);
     let log_path = dir.join(files::LOG_FILE);
     let Some(log) = files::read_json::<ReleaseLog>(&log_path)? else {
@@ -297,5 +324,5 @@ pub fn released(
             bytes,
         }));
     }
-    Ok(out)
+    Ok((log, out))
 }

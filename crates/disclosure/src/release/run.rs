@@ -465,11 +465,17 @@ impl Gate<'_> {
             published: Vec::new(),
             sensitive: Vec::new(),
             intervals: Vec::new(),
+            values: Vec::new(),
+            fixed: Vec::new(),
         };
         if p.method != "suppress" {
             self.records.push(record);
             return Ok(());
         }
+        record.values = table.cells.iter().map(|c| c.value).collect();
+        record.fixed = (0..table.cells.len())
+            .filter(|&i| table.cells[i].structural_zero || locked.iter().any(|l| l.0 == i))
+            .collect();
         let mut known: Vec<bool> = (0..table.cells.len())
             .map(|i| table.cells[i].published && p.shown[i].is_some())
             .collect();
@@ -1276,6 +1282,7 @@ impl Gate<'_> {
                 primary: n_primary,
                 secondary: n_secondary,
                 notes,
+                indicator: Some(o.indicator.clone()),
                 ..OutputLog::new(&o.name, "indicator", &bytes, written, &method)
             },
             bytes,

@@ -157,7 +157,9 @@ pub fn run(
     gol.finish(&mut manifest)?;
     health.write(&ctx, &mut truth, &mut manifest)?;
     inail::write(&ctx, &mut truth, &mut manifest)?;
-    supply.write(&ctx, &world, &mut truth, &mut manifest)?;
+    let provisions = supply.write(&ctx, &world, &mut truth, &mut manifest)?;
+    prog.stage("writing the registry of providers and services");
+    crate::registry::write(&ctx, &territory, &provisions, &mut manifest)?;
     prog.stage("writing the truth, the custodian specs and the lab project");
     rates.finish(&mut manifest)?;
     truth::persons(&ctx, &world, &mut manifest, &mut prog)?;

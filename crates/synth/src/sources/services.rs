@@ -212,6 +212,34 @@ pub fn service_names() -> Vec<&'static str> {
     SERVICES.iter().map(|s| s.name).collect()
 }
 
+/// The social-case (area, intervention type) pairs whose cases are users of a service of the
+/// table (empty for an unknown name): the registry lists the service under those case kinds.
+pub fn cases_of(service: &str) -> &'static [(&'static str, &'static str)] {
+    SERVICES
+        .iter()
+        .find(|s| s.name == service)
+        .map_or(&[], |s| s.cases)
+}
+
+/// One row of the table in the last simulated year, with its true values (before any injected
+/// defect): what the synthetic registry lists as a service at a location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provision {
+    /// Index of the zone in the territory.
+    pub zone: usize,
+    pub service: &'static str,
+    /// One of [`PROVIDERS`].
+    pub provider: &'static str,
+    pub places: u64,
+    pub users: u64,
+    pub operators: u64,
+    /// Full-time equivalents, one decimal.
+    pub fte: f64,
+    pub waiting_list: u64,
+    /// The zones its places serve, its own first.
+    pub catchment: Vec<usize>,
+}
+
 /// One zone's row of a service, fixed over the years.
 struct Facility {
     zone: usize,
@@ -277,14 +305,14 @@ impl Supply {
             .collect();
     }
 
-    /// Writes the table and its truth.
+    /// Writes the table and its truth; returns the true rows of the last year.
     pub fn write(
         self,
         ctx: &Ctx,
         world: &World,
         truth: &mut Truth,
         manifest: &mut Manifest,
-    ) -> Result<(), SynthError> {
+    ) -> Result<Vec<Provision>, SynthError> {
         assert_eq!(
             self.cases.len(),
             self.years.len(),
@@ -312,6 +340,7 @@ catchment,target_population,social_cases,demand\n",
         let mut line = Line::new(b';');
         let mut tline = Line::new(b',');
         let mut k = 0;
+        let mut last = Vec::new();
         for (i, ((year, targets), cases)) in self.years.iter().zip(&self.cases).enumerate() {
             let year = *year;
             for f in &mut facilities {
@@ -401,11 +430,25 @@ catchment,target_population,social_cases,demand\n",
                     .int(demand);
                 let tb = t.end().to_vec();
                 tsink.row(&tb)?;
+                if year == ctx.last {
+                    last.push(Provision {
+                        zone: f.zone,
+                        service: s.name,
+                        provider: f.provider,
+                        places,
+                        users,
+                        operators,
+                        fte,
+                        waiting_list: waiting,
+                        catchment: f.catchment.clone(),
+                    });
+                }
                 k += 1;
             }
         }
         sink.finish(manifest)?;
-        tsink.finish(manifest)
+        tsink.finish(manifest)?;
+        Ok(last)
     }
 }
 

@@ -226,6 +226,12 @@ pub fn type_names() -> Vec<&'static str> {
     v
 }
 
+/// Every (area, intervention type) pair the records can hold, in the table's order: the kinds
+/// of service the synthetic registry must list.
+pub fn kinds() -> Vec<(&'static str, &'static str)> {
+    TYPES.iter().map(|t| (AREAS[t.area], t.name)).collect()
+}
+
 const DIRT: &[(Kind, f64)] = &[
     (Kind::DuplicateRow, 0.001),
     (Kind::InvalidDate, 0.0005),
