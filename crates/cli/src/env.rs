@@ -31,8 +31,20 @@ pub const USER: EnvVar = EnvVar {
     doc: "login name, recorded in release logs when DATALAB_USER and --by are not given",
 };
 
+/// A new account's password, for scripts (`datalab user add`, `datalab user password`).
+pub const DATALAB_PASSWORD: EnvVar = EnvVar {
+    name: "DATALAB_PASSWORD",
+    doc: "password of the account being created or changed by `datalab user add` / `user password`; without it the password is typed at the terminal (twice, not echoed) or read from a pipe",
+};
+
 /// All of them, for `datalab env` and the README.
-pub const ALL: &[EnvVar] = &[DATALAB_PROJECT, DATALAB_KEY_PASSPHRASE, DATALAB_USER, USER];
+pub const ALL: &[EnvVar] = &[
+    DATALAB_PROJECT,
+    DATALAB_KEY_PASSPHRASE,
+    DATALAB_USER,
+    DATALAB_PASSWORD,
+    USER,
+];
 
 /// Who acts: `--by`, else `DATALAB_USER`, else `USER`, else "unknown".
 pub fn user(by: Option<String>) -> String {
@@ -60,6 +72,34 @@ pub fn key_passphrase(what: &str) -> anyhow::Result<String> {
         anyhow::bail!(crate::cmd::UsageError(format!(
             "no passphrase for {what}: set {} or type it",
             DATALAB_KEY_PASSPHRASE.name
+        )));
+    }
+    Ok(p)
+}
+
+/// An account's new password: from `DATALAB_PASSWORD`, else typed twice at the terminal without
+/// echo, else one line read from standard input (a pipe).
+pub fn password(what: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if let Ok(p) = std::env::var(DATALAB_PASSWORD.name) {
+        return Ok(p);
+    }
+    let p = if std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password(format!("password for {what}: "))?;
+        let again = rpassword::prompt_password("again: ")?;
+        if p != again {
+            anyhow::bail!(crate::cmd::UsageError("the two passwords differ".into()));
+        }
+        p
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    };
+    if p.is_empty() {
+        anyhow::bail!(crate::cmd::UsageError(format!(
+            "no password for {what}: set {} or type it",
+            DATALAB_PASSWORD.name
         )));
     }
     Ok(p)

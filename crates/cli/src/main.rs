@@ -4,6 +4,7 @@
 //! 2 usage or input error (bad arguments, a mistake in the project, an unreadable input file,
 //! a wrong query).
 
+mod audit;
 mod cmd;
 mod custodian;
 mod env;
@@ -85,6 +86,12 @@ enum Command {
     /// maps, territory profiles, the map of services, reports and open data, in Italian and
     /// English, working from disk.
     Site(cmd::site::Args),
+    /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the dashboard over a project.
+    Serve(cmd::serve::Args),
+    /// The server's local accounts: add, list, password, disable, enable, API tokens.
+    User(cmd::user::Args),
+    /// The hash-chained audit trail: verify it (exit code 1 when broken) or show it.
+    Audit(cmd::audit::Args),
     /// List the environment variables datalab reads.
     Env,
 }
@@ -130,6 +137,9 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a, quiet),
         Command::Report(a) => cmd::report::run(a, quiet),
         Command::Site(a) => cmd::site::run(a, quiet),
+        Command::Serve(a) => cmd::serve::run(a, quiet),
+        Command::User(a) => cmd::user::run(a, quiet),
+        Command::Audit(a) => cmd::audit::run(a, quiet),
         Command::Env => {
             for v in env::ALL {
                 println!("{:<18} {}", v.name, v.doc);

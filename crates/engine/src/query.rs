@@ -121,6 +121,24 @@ impl Engine {
             .map_err(|e| EngineError::Query(clean(&e)))
     }
 
+    /// Runs one query and collects its result, refusing anything but a query: no DDL
+    /// (`CREATE`, `DROP`), no DML (`INSERT`, `COPY`), no statements (`SET`, `BEGIN`). What
+    /// analysts run through the server goes here.
+    pub async fn sql_read_only(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
+        let options = datafusion::execution::context::SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let df = self
+            .ctx
+            .sql_with_options(sql, options)
+            .await
+            .map_err(|e| EngineError::Query(clean(&e)))?;
+        df.collect()
+            .await
+            .map_err(|e| EngineError::Query(clean(&e)))
+    }
+
     /// Runs one SQL statement and collects its result.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
         let df = self

@@ -14,12 +14,14 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod indicator;
+pub mod role;
 pub mod territory;
 
 pub use indicator::{
     Definition, Direction, Estimate, Indicator, IndicatorKind, IndicatorPeriod, Measure, Need,
     TOPICS, Text, breakdown_key,
 };
+pub use role::Role;
 pub use territory::{Crosswalk, Hierarchy, Territory};
 
 /// Canonical type of a column once loaded into the warehouse.

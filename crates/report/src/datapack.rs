@@ -753,7 +753,7 @@ fn released<'p>(
 
 /// The people in need an observation shows: its numerator, or for an indicator without a
 /// denominator its value over its factor; `None` when hidden or not released.
-fn in_need(ind: &Indicator, o: &Obs) -> Option<f64> {
+pub fn in_need(ind: &Indicator, o: &Obs) -> Option<f64> {
     if o.flag == "suppressed" {
         return None;
     }

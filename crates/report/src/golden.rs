@@ -14,9 +14,8 @@ pub(crate) fn check(path: &str, actual: &str) {
         std::fs::write(&path, &actual).expect("write golden file");
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("{}: {e} (DATALAB_BLESS=1 writes it)", path.display())
-    });
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (DATALAB_BLESS=1 writes it)", path.display()));
     if expected == actual {
         return;
     }

@@ -134,7 +134,8 @@ pub struct ReleaseInfo {
     pub log: ReleaseLog,
 }
 
-/// Everything public a publication may draw on.
+/// Everything public a publication may draw on (tables and indicator series; not microdata
+/// extracts nor ad-hoc outputs).
 #[derive(Debug, Clone, Default)]
 pub struct Publication {
     pub releases: Vec<ReleaseInfo>,
@@ -153,6 +154,19 @@ impl Publication {
     /// [`ReportError::Release`] for a missing or tampered release, [`ReportError::Input`] for a
     /// named release that is not public or a released file that is not a table.
     pub fn load(project: &project::Project, names: &[String]) -> Result<Publication, ReportError> {
+        Publication::load_for(project, names, &[Audience::Public])
+    }
+
+    /// [`Publication::load`] for readers who may also see releases for other audiences (the
+    /// server's partners see those released to partners and to the steering committee).
+    ///
+    /// # Errors
+    /// As [`Publication::load`], for audiences outside `audiences`.
+    pub fn load_for(
+        project: &project::Project,
+        names: &[String],
+        audiences: &[Audience],
+    ) -> Result<Publication, ReportError> {
         let all = names.is_empty();
         let names = if all {
             release::release_names(&project.root)
@@ -162,12 +176,19 @@ impl Publication {
         let mut out = Publication::default();
         for name in &names {
             let (log, released) = release::released_with_log(&project.root, name)?;
-            if log.audience != Audience::Public {
-                let why = format!(
-                    "release `{name}` is for {:?}, not the public: publications only use \
-                     public releases",
-                    log.audience
-                )
+            if !audiences.contains(&log.audience) {
+                let why = if audiences == [Audience::Public] {
+                    format!(
+                        "release `{name}` is for {:?}, not the public: publications only use \
+                         public releases",
+                        log.audience
+                    )
+                } else {
+                    format!(
+                        "release `{name}` is for {:?}, not for this reader",
+                        log.audience
+                    )
+                }
                 .to_lowercase();
                 if all {
                     out.skipped.push((name.clone(), why));
@@ -177,7 +198,10 @@ impl Publication {
             }
             for file in released {
                 let f = file.get();
-                if f.kind == "microdata" {
+                // Microdata extracts are never published; ad-hoc outputs (an analyst's table
+                // in its own shape, passed by an output checker) have no value column to read
+                // and are offered only as released, as files.
+                if f.kind == "microdata" || f.kind == "adhoc" {
                     continue;
                 }
                 let mut table = Table::parse(&f.path, &f.bytes)?;

@@ -76,6 +76,13 @@ fn datapacks(a: DatapacksArgs, quiet: bool) -> anyhow::Result<()> {
         ..Default::default()
     };
     let done = report::datapack::export(&project, &a.out, &opts)?;
+    crate::audit::record_in(
+        &project,
+        &crate::env::user(None),
+        server::audit::Action::Export,
+        "datapacks",
+        serde_json::json!({"out": a.out.display().to_string(), "packs": done.packs.len()}),
+    )?;
     if !quiet {
         for (what, why) in &done.skipped {
             eprintln!("skipped {what}: {why}");
@@ -118,6 +125,13 @@ fn opendata(a: OpendataArgs, quiet: bool) -> anyhow::Result<()> {
         contact_email: a.contact_email,
     };
     let done = report::opendata::export(&project, &a.out, &opts)?;
+    crate::audit::record_in(
+        &project,
+        &crate::env::user(None),
+        server::audit::Action::Export,
+        "opendata",
+        serde_json::json!({"out": a.out.display().to_string(), "datasets": done.datasets.len()}),
+    )?;
     if !quiet {
         for (what, why) in &done.skipped {
             eprintln!("skipped {what}: {why}");

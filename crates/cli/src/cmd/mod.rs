@@ -9,6 +9,7 @@ macro_rules! out {
 }
 
 pub mod attack;
+pub mod audit;
 pub mod build;
 pub mod demo;
 pub mod export;
@@ -23,9 +24,11 @@ pub mod reidentify;
 pub mod release;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod site;
 pub mod status;
 pub mod synth;
+pub mod user;
 
 /// A mistake in how the command was called that clap cannot see (exit code 2).
 #[derive(Debug)]

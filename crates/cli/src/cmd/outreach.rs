@@ -65,6 +65,18 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         pseudonyms,
     };
     std::fs::write(&args.out, list.to_text())?;
+    crate::audit::record_in(
+        &project,
+        &crate::env::user(None),
+        server::audit::Action::ReidentificationRequest,
+        &args.out.display().to_string(),
+        serde_json::json!({
+            "purpose": list.purpose,
+            "requested_by": list.requested_by,
+            "pseudonyms": list.pseudonyms.len(),
+            "sql": args.sql,
+        }),
+    )?;
     if !quiet {
         eprintln!(
             "{} pseudonyms written to {}: send the file to the custodian, who alone can re-identify them",

@@ -14,6 +14,13 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let project = super::load_project(&args.project.project)?;
     let batches = query(&project, &args.sql)?;
+    crate::audit::record_in(
+        &project,
+        &crate::env::user(None),
+        server::audit::Action::Query,
+        &blake3::hash(args.sql.as_bytes()).to_hex()[..16],
+        serde_json::json!({"sql": args.sql}),
+    )?;
     let format = match args.format {
         Format::Text => OutputFormat::Table,
         Format::Csv => OutputFormat::Csv,

@@ -44,6 +44,13 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let at = engine::now();
     if let Some(output) = args.approve {
         let a = release::approve(&project, &name, &output, &by, args.note.as_deref(), &at)?;
+        crate::audit::record_in(
+            &project,
+            &by,
+            server::audit::Action::Approval,
+            &format!("{name}/{}", a.output),
+            serde_json::json!({"content": a.content, "note": a.note}),
+        )?;
         if !quiet {
             eprintln!(
                 "approved `{}` of release `{name}` (content {}) by {}; run `datalab release {name}` to release it",
@@ -58,9 +65,20 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         &project,
         &name,
         &Options {
-            released_by: by,
+            released_by: by.clone(),
             at,
         },
+    )?;
+    let (status, pending) = match &report.status {
+        Status::Released => ("released", Vec::new()),
+        Status::Waiting(p) => ("waiting", p.iter().map(|p| p.output.clone()).collect()),
+    };
+    crate::audit::record_in(
+        &project,
+        &by,
+        server::audit::Action::Release,
+        &name,
+        serde_json::json!({"status": status, "pending": pending}),
     )?;
     match report.status {
         Status::Released => {

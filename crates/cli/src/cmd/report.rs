@@ -91,6 +91,13 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
         },
     )?;
     report::document::write_atomic(&out, &rendered.bytes)?;
+    crate::audit::record_in(
+        &project,
+        &crate::env::user(None),
+        server::audit::Action::Export,
+        &format!("report/{name}"),
+        serde_json::json!({"out": out.display().to_string(), "year": year, "lang": lang.code(), "format": ext}),
+    )?;
     if !quiet {
         eprintln!(
             "{} written: {} bytes{}, {} released numbers, {:.2} s",

@@ -96,6 +96,13 @@ fn build(a: BuildArgs, quiet: bool) -> anyhow::Result<()> {
         publisher_id: a.publisher_id.unwrap_or_default(),
     };
     let built = report::site::build(&project, &a.out, &opts)?;
+    crate::audit::record_in(
+        &project,
+        &crate::env::user(None),
+        server::audit::Action::Export,
+        "site",
+        serde_json::json!({"out": a.out.display().to_string(), "pages": built.pages}),
+    )?;
     if !quiet {
         for (what, why) in &built.skipped {
             eprintln!("skipped {what}: {why}");

@@ -13,5 +13,6 @@ mod library;
 mod registry;
 mod release;
 mod report;
+mod server;
 mod site;
 mod support;

@@ -12,7 +12,7 @@ mod run;
 pub mod verify;
 
 pub use files::{Approval, FrameRecord, ProtectionRecord};
-pub use run::{Options, Report, Status, run};
+pub use run::{Options, Pending, Report, Status, pending, run};
 pub use verify::{AttackReport, attack};
 
 use crate::DisclosureError;

@@ -54,6 +54,28 @@ pub struct Report {
     pub log: ReleaseLog,
 }
 
+/// The list of what waits for a checker, next to the staged files.
+const PENDING_FILE: &str = "pending.json";
+
+/// The outputs of release `name` that wait for an output checker since its last run, with why
+/// and where their staged content is (empty when nothing waits).
+///
+/// # Errors
+/// [`ReleaseError::Io`] when the list cannot be read.
+pub fn pending(project: &Project, name: &str) -> Result<Vec<Pending>, ReleaseError> {
+    let dir = files::lab_dir(&project.data_dir(), name).join("pending");
+    let listed: Vec<(String, String)> =
+        files::read_json(&dir.join(PENDING_FILE))?.unwrap_or_default();
+    Ok(listed
+        .into_iter()
+        .map(|(output, reason)| Pending {
+            staged: dir.join(format!("{output}.csv")),
+            output,
+            reason,
+        })
+        .collect())
+}
+
 /// Runs release `name` of the project.
 pub fn run(project: &Project, name: &str, options: &Options) -> Result<Report, ReleaseError> {
     let ids: Vec<&str> = project.indicators.iter().map(|i| i.id.as_str()).collect();
@@ -154,6 +176,14 @@ pub fn run(project: &Project, name: &str, options: &Options) -> Result<Report, R
         privacy_budget: gate.budget,
     };
     if !gate.pending.is_empty() {
+        // What waits, with why, for checkers who review it later (`release::pending`).
+        let listed: Vec<(&str, &str)> = gate
+            .pending
+            .iter()
+            .map(|p| (p.output.as_str(), p.reason.as_str()))
+            .collect();
+        let json = serde_json::to_vec_pretty(&listed).expect("pending list serializes");
+        files::write_atomic(&lab.join("pending").join(PENDING_FILE), &json)?;
         return Ok(Report {
             status: Status::Waiting(gate.pending),
             dir: released_dir,
