@@ -220,6 +220,31 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for P<T> {
     }
 }
 
+/// An optional count in a JSON body, spelt `5` or `5.0`: JSON Schema's integers include both,
+/// so a client may send either.
+///
+/// # Errors
+/// For a number that is not a whole, non-negative one within `usize`.
+pub fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(u) = n.as_u64() {
+        return usize::try_from(u)
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("{n}: too large")));
+    }
+    match n.as_f64() {
+        // Whole floats up to 2^53 are exact.
+        Some(f) if f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&f) => {
+            Ok(Some(f as usize))
+        }
+        _ => Err(D::Error::custom(format!("{n}: use a whole number from 0"))),
+    }
+}
+
 /// Runs blocking work (argon2, SQL, rendering) off the async threads.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

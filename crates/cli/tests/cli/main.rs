@@ -5,6 +5,7 @@ mod city;
 mod config;
 mod contract;
 mod custodian;
+mod dashboard;
 mod datapacks;
 mod indicators;
 mod inputs;

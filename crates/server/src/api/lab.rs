@@ -17,9 +17,13 @@ pub const MAX_SQL_ROWS: usize = 10_000;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SqlRequest {
-    /// One query (`SELECT`, `WITH`, `EXPLAIN`); changes are refused.
+    /// One query (`SELECT`, `WITH`, `EXPLAIN`), at most 100000 characters; changes are
+    /// refused.
+    #[schema(min_length = 1, max_length = 100000)]
     pub sql: String,
     /// At most this many rows, 1 to 10000 (default 1000).
+    #[serde(default, deserialize_with = "crate::http::whole")]
+    #[schema(minimum = 1, maximum = 10000)]
     pub limit: Option<usize>,
 }
 
@@ -50,7 +54,7 @@ pub async fn sql(
             "limit {limit}: use 1 to {MAX_SQL_ROWS}"
         )));
     }
-    if req.sql.trim().is_empty() || req.sql.len() > 100_000 {
+    if req.sql.trim().is_empty() || req.sql.chars().count() > 100_000 {
         return Err(ApiError::bad_request(
             "sql: one query, at most 100000 characters",
         ));
@@ -132,7 +136,8 @@ pub struct PendingOutput {
 /// What waits for an output checker in a release since its last run.
 #[utoipa::path(get, path = "/api/releases/{name}/pending", tag = "lab",
     params(("name" = String, Path, description = "The release's name")),
-    responses((status = 200, body = [PendingOutput]), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = [PendingOutput]), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such release", body = ErrorBody)))]
 pub async fn pending(
     State(s): State<AppState>,
     who: Principal,
@@ -193,7 +198,8 @@ pub struct ApprovalDone {
     params(("name" = String, Path, description = "The release's name")),
     request_body = ApprovalRequest,
     responses((status = 200, body = ApprovalDone), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such release", body = ErrorBody)))]
 pub async fn approve(
     State(s): State<AppState>,
     who: Principal,
@@ -243,7 +249,8 @@ pub struct ReleaseOutcome {
 #[utoipa::path(post, path = "/api/releases/{name}/run", tag = "lab",
     params(("name" = String, Path, description = "The release's name")),
     responses((status = 200, body = ReleaseOutcome), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such release", body = ErrorBody)))]
 pub async fn run_release(
     State(s): State<AppState>,
     who: Principal,
@@ -342,6 +349,61 @@ pub async fn sources(
                 }
             })
             .collect())
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GateRelease {
+    pub name: String,
+    /// Whether `releases/NAME/` holds a release.
+    pub released: bool,
+    pub released_at: Option<String>,
+    /// What waits for a checker since the last run.
+    pub pending: Vec<PendingBrief>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PendingBrief {
+    pub output: String,
+    pub reason: String,
+}
+
+/// The project's releases at the gate: released or not, and what waits for a checker.
+#[utoipa::path(get, path = "/api/gate", tag = "lab",
+    responses((status = 200, body = [GateRelease]), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn gate(
+    State(s): State<AppState>,
+    who: Principal,
+) -> Result<Json<Vec<GateRelease>>, ApiError> {
+    who.require(&[Role::Analyst, Role::Checker], "the gate's queue")?;
+    let project = s.lab.project.clone();
+    blocking(move || {
+        let names = project::release::list(&project.root)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        names
+            .into_iter()
+            .map(|name| {
+                let log = disclosure::release::released_with_log(&project.root, &name)
+                    .ok()
+                    .map(|(log, _)| log);
+                let pending = disclosure::release::pending(&project, &name)?
+                    .into_iter()
+                    .map(|p| PendingBrief {
+                        output: p.output,
+                        reason: p.reason,
+                    })
+                    .collect();
+                Ok(GateRelease {
+                    released: log.is_some(),
+                    released_at: log.map(|l| l.released_at),
+                    pending,
+                    name,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()
     })
     .await
     .map(Json)

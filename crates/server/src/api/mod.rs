@@ -5,7 +5,7 @@ pub mod lab;
 pub mod public;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +36,7 @@ use crate::http::{AppState, identify};
         public::needs,
         public::services,
         public::service,
+        public::service_codes,
         public::releases,
         public::release,
         public::release_file,
@@ -57,9 +58,10 @@ use crate::http::{AppState, identify};
         lab::approve,
         lab::run_release,
         lab::sources,
+        lab::gate,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&Security),
+    modifiers(&Security, &Refusals, &CommaLists),
     tags(
         (name = "meta", description = "Health and the API's description"),
         (name = "territories", description = "The territory hierarchy"),
@@ -96,15 +98,120 @@ impl utoipa::Modify for Security {
     }
 }
 
-/// The OpenAPI document as JSON.
-pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
+/// Documents the refusals every operation may answer, because the middleware gives them
+/// before any handler runs: 401 when the request carries credentials that are not valid (a
+/// bad, revoked or expired token; an expired session on a change), and, for changes, 403 when
+/// a session's CSRF token is missing or wrong.
+struct Refusals;
+
+impl utoipa::Modify for Refusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.insert(
+            "Unauthorized".into(),
+            RefOr::T(error(
+                "Credentials are needed, or those sent are not valid (the session expired, \
+                 the token was revoked)",
+            )),
+        );
+        components.responses.insert(
+            "Forbidden".into(),
+            RefOr::T(error(
+                "The caller's role may not do this, or a session's change lacks its CSRF token",
+            )),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                (true, &mut item.get),
+                (true, &mut item.head),
+                (false, &mut item.post),
+                (false, &mut item.put),
+                (false, &mut item.patch),
+                (false, &mut item.delete),
+            ];
+            for (safe, op) in operations {
+                let Some(op) = op else { continue };
+                let responses = &mut op.responses.responses;
+                responses
+                    .entry("401".into())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unauthorized")));
+                if !safe {
+                    responses
+                        .entry("403".into())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Forbidden")));
+                }
+            }
+        }
+    }
 }
 
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+/// Lists in a query string are comma-separated (`risk=poverty,housing`): every array
+/// parameter in a query says so (`style: form`, `explode: false`).
+struct CommaLists;
+
+impl utoipa::Modify for CommaLists {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterIn, ParameterStyle};
+        use utoipa::openapi::{RefOr, Schema};
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                let params = op.parameters.iter_mut().flatten();
+                for p in params.filter_map(|p| match p {
+                    RefOr::T(p) => Some(p),
+                    RefOr::Ref(_) => None,
+                }) {
+                    if p.parameter_in == ParameterIn::Query
+                        && matches!(p.schema, Some(RefOr::T(Schema::Array(_))))
+                    {
+                        p.style = Some(ParameterStyle::Form);
+                        p.explode = Some(false);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The OpenAPI document as JSON, with `levels` (the project's territory levels, largest
+/// first) as the values a `level` parameter takes.
+pub fn openapi_json(levels: &[String]) -> String {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for param in paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("parameters").and_then(|p| p.as_array_mut()))
+            .flatten()
+            .filter(|p| p["name"] == "level" && p["in"] == "query")
+        {
+            param["schema"] = serde_json::json!({"type": "string", "enum": levels});
+        }
+    }
+    serde_json::to_string_pretty(&doc).expect("the OpenAPI document serializes")
+}
+
+async fn openapi(State(s): State<AppState>) -> Response {
+    let doc = openapi_json(&s.lab.project.hierarchy.levels);
+    ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
 }
 
 async fn not_found() -> ApiError {
@@ -147,6 +254,7 @@ pub fn router(state: AppState) -> Router {
         .route("/needs", get(public::needs))
         .route("/services", get(public::services))
         .route("/services/{id}", get(public::service))
+        .route("/codes", get(public::service_codes))
         .route("/releases", get(public::releases))
         .route("/releases/{name}", get(public::release))
         .route("/releases/{name}/files/{file}", get(public::release_file))
@@ -166,6 +274,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/verify", get(account::audit_verify))
         .route("/sql", post(lab::sql))
         .route("/sources", get(lab::sources))
+        .route("/gate", get(lab::gate))
         .fallback(not_found);
     Router::new()
         .route("/healthz", get(public::healthz))

@@ -199,11 +199,23 @@ pub struct CubeQuery {
     /// every breakdown with `*`.
     pub by: Option<String>,
     /// Rows per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// Rows skipped (default 0).
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     pub offset: Option<usize>,
     /// `json` (default) or `csv` (the whole selection, no paging).
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<CubeFormat>,
+}
+
+/// How the cube answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CubeFormat {
+    #[default]
+    Json,
+    Csv,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -267,18 +279,35 @@ fn list(param: Option<&str>) -> Option<BTreeSet<&str>> {
         .filter(|s: &BTreeSet<&str>| !s.is_empty())
 }
 
+/// Refuses a level the territory hierarchy does not have (the OpenAPI document served lists
+/// the project's levels).
+fn check_level(hierarchy: &model::Hierarchy, level: &str) -> Result<(), ApiError> {
+    if hierarchy.levels.iter().any(|l| l == level) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "level `{level}`: use one of {}",
+            hierarchy.levels.join(", ")
+        )))
+    }
+}
+
 /// Selects released values of one indicator.
-pub fn select<'a>(view: &'a View, q: &CubeQuery) -> Result<Vec<&'a Obs>, ApiError> {
+pub fn select<'a>(
+    view: &'a View,
+    hierarchy: &model::Hierarchy,
+    q: &CubeQuery,
+) -> Result<Vec<&'a Obs>, ApiError> {
     let obs = view.obs(&q.indicator)?;
-    if let Some(l) = &q.level
-        && !obs.iter().any(|o| &o.level == l)
-    {
-        let levels: BTreeSet<&str> = obs.iter().map(|o| o.level.as_str()).collect();
-        return Err(ApiError::bad_request(format!(
-            "level `{l}`: `{}` is released at {}",
-            q.indicator,
-            levels.into_iter().collect::<Vec<_>>().join(", ")
-        )));
+    if let Some(l) = &q.level {
+        check_level(hierarchy, l)?;
+        if !obs.iter().any(|o| &o.level == l) {
+            return Err(ApiError::not_found(format!(
+                "level `{l}`: `{}` is released at {}",
+                q.indicator,
+                levels_of(obs, hierarchy).join(", ")
+            )));
+        }
     }
     let territories = list(q.territory.as_deref());
     let periods = list(q.period.as_deref());
@@ -313,9 +342,13 @@ pub fn select<'a>(view: &'a View, q: &CubeQuery) -> Result<Vec<&'a Obs>, ApiErro
 /// pages; hidden values are `null` with the rule that hid them.
 #[utoipa::path(get, path = "/api/cube", tag = "indicators", params(CubeQuery),
     responses(
-        (status = 200, body = CubePage, content_type = "application/json"),
-        (status = 200, description = "The selection as CSV (format=csv)", body = String, content_type = "text/csv"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 200, description = "A page of the selection (JSON), or all of it as CSV \
+            (format=csv)", content(
+            (CubePage = "application/json"),
+            (String = "text/csv"))),
+        (status = 400, description = "A parameter is malformed or out of range", body = ErrorBody),
+        (status = 404, description = "The indicator is not released to the caller, or not at \
+            that level", body = ErrorBody)))]
 pub async fn cube(
     State(s): State<AppState>,
     who: Principal,
@@ -329,9 +362,9 @@ pub async fn cube(
     }
     let offset = q.offset.unwrap_or(0);
     let views = s.lab.views();
-    let rows = select(views.for_role(who.role), &q)?;
-    match q.format.as_deref().unwrap_or("json") {
-        "json" => {
+    let rows = select(views.for_role(who.role), &s.lab.project.hierarchy, &q)?;
+    match q.format.unwrap_or_default() {
+        CubeFormat::Json => {
             let total = rows.len();
             let page: Vec<CubeRow> = rows
                 .iter()
@@ -350,7 +383,7 @@ pub async fn cube(
             })
             .into_response())
         }
-        "csv" => {
+        CubeFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record([
                 "indicator",
@@ -394,9 +427,6 @@ pub async fn cube(
                 &format!("{}.csv", q.indicator),
             ))
         }
-        other => Err(ApiError::bad_request(format!(
-            "format `{other}`: use json or csv"
-        ))),
     }
 }
 
@@ -473,7 +503,8 @@ fn level_period(
     let level = match level {
         Some(l) if levels.contains(l) => l.clone(),
         Some(l) => {
-            return Err(ApiError::bad_request(format!(
+            check_level(&s.lab.project.hierarchy, l)?;
+            return Err(ApiError::not_found(format!(
                 "level `{l}` is not released (released: {})",
                 levels.join(", ")
             )));
@@ -484,7 +515,7 @@ fn level_period(
     let period = match period {
         Some(p) if periods.contains(p.as_str()) => p.clone(),
         Some(p) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(ApiError::not_found(format!(
                 "period `{p}` is not released (released: {})",
                 periods.into_iter().collect::<Vec<_>>().join(", ")
             )));
@@ -522,8 +553,10 @@ pub fn benchmark_of(s: &AppState, view: &View, q: &BenchmarkQuery) -> Result<Ben
         })
         .collect();
     let h = &s.lab.project.hierarchy;
+    // The level and the indicator were checked above: what is left (the top level, which has
+    // nothing above it; an indicator without a denominator) means no such benchmark exists.
     let compared = indicators::compare::benchmark(ind, h, &cells, &level, None)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        .map_err(|e| ApiError::not_found(e.to_string()))?;
     let rows = compared
         .into_iter()
         .map(|b| BenchmarkRow {
@@ -558,8 +591,12 @@ pub fn benchmark_of(s: &AppState, view: &View, q: &BenchmarkQuery) -> Result<Ben
 
 /// Compares territories on a released indicator with funnel-plot limits.
 #[utoipa::path(get, path = "/api/benchmark", tag = "indicators", params(BenchmarkQuery),
-    responses((status = 200, body = Benchmark), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Benchmark),
+        (status = 400, description = "A parameter is malformed (a level the hierarchy lacks)",
+            body = ErrorBody),
+        (status = 404, description = "No such benchmark: the indicator is not released to the \
+            caller, not at that level or period, has no denominator, or the level is the top one",
+            body = ErrorBody)))]
 pub async fn benchmark(
     State(s): State<AppState>,
     who: Principal,
@@ -580,7 +617,8 @@ pub struct NeedsQuery {
     /// The period (default: the latest released).
     pub period: Option<String>,
     /// A zone without a service is still served when one lies within this distance of its
-    /// centroid, in km (default 0: only services in the zone).
+    /// centroid, in km, 0 to 100 (default 0: only services in the zone).
+    #[param(minimum = 0, maximum = 100)]
     pub reach_km: Option<f64>,
 }
 
@@ -623,13 +661,13 @@ pub fn needs_of(s: &AppState, view: &View, q: &NeedsQuery) -> Result<Needs, ApiE
         ApiError::not_found(format!("indicator `{}` is not defined", q.indicator))
     })?;
     let Some(need) = &ind.need else {
-        return Err(ApiError::bad_request(format!(
+        return Err(ApiError::not_found(format!(
             "`{}` does not count a need (GET /api/indicators: need = true)",
             q.indicator
         )));
     };
     let filter = report::datapack::supply_filter(ind).ok_or_else(|| {
-        ApiError::bad_request(format!(
+        ApiError::not_found(format!(
             "`{}` names no social risk in its topics, so no service answers it",
             q.indicator
         ))
@@ -640,8 +678,11 @@ pub fn needs_of(s: &AppState, view: &View, q: &NeedsQuery) -> Result<Needs, ApiE
     }
     let h = &s.lab.project.hierarchy;
     let finest = h.finest().to_string();
-    let (_, period) = level_period(obs, s, Some(&finest), q.period.as_ref())
-        .map_err(|e| ApiError::bad_request(format!("{} (needs are per zone)", e.message)))?;
+    let (_, period) =
+        level_period(obs, s, Some(&finest), q.period.as_ref()).map_err(|e| ApiError {
+            message: format!("{} (needs are per zone)", e.message),
+            ..e
+        })?;
     let services = s.lab.services().ok_or_else(|| {
         ApiError::not_found("the project has no registry of services (datalab registry import)")
     })?;
@@ -708,8 +749,11 @@ pub fn needs_of(s: &AppState, view: &View, q: &NeedsQuery) -> Result<Needs, ApiE
 
 /// Needs against supply per zone for a need indicator.
 #[utoipa::path(get, path = "/api/needs", tag = "indicators", params(NeedsQuery),
-    responses((status = 200, body = Needs), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Needs),
+        (status = 400, description = "A parameter is malformed or out of range", body = ErrorBody),
+        (status = 404, description = "No such comparison: the indicator is not released to the \
+            caller or not for that period, does not count a need, or the project has no \
+            registry", body = ErrorBody)))]
 pub async fn needs(
     State(s): State<AppState>,
     who: Principal,
@@ -732,20 +776,54 @@ pub struct ServiceQuery {
     /// Free text in Italian (stemmed; the last word may be a prefix; one typo tolerated).
     pub q: Option<String>,
     /// Social-risk codes, comma-separated (`poverty,housing`).
+    #[param(schema_with = risk_codes)]
     pub risk: Option<String>,
     /// Target-group codes, comma-separated (`elderly`).
+    #[param(schema_with = target_codes)]
     pub target: Option<String>,
     /// Zone codes, comma-separated.
     pub zone: Option<String>,
     /// Only services open now (the city's local time).
     pub open_now: Option<bool>,
-    /// Services whose age range includes this age.
+    /// Services whose age range includes this age, 0 to 150.
+    #[param(minimum = 0, maximum = 150)]
     pub age: Option<u32>,
     /// Only free services.
     pub free: Option<bool>,
     /// Hits per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
+    /// Hits skipped, 0 to 100000 (default 0).
+    #[param(minimum = 0, maximum = 100_000)]
     pub offset: Option<usize>,
+}
+
+/// A list of codes (the query string spells it comma-separated: `style: form`, `explode:
+/// false`, which the API document sets on every array in a query).
+fn code_list(description: &str, codes: &[&str]) -> utoipa::openapi::Array {
+    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .description(Some(description))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(codes.iter().copied())),
+        )
+        .build()
+}
+
+fn risk_codes() -> utoipa::openapi::Array {
+    code_list(
+        "Social-risk codes, comma-separated (`poverty,housing`)",
+        registry::codes::SocialRisk::CODES,
+    )
+}
+
+fn target_codes() -> utoipa::openapi::Array {
+    code_list(
+        "Target-group codes, comma-separated (`elderly`)",
+        registry::codes::TargetGroup::CODES,
+    )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -805,6 +883,9 @@ pub async fn services(
     let offset = q.offset.unwrap_or(0);
     if offset > 100_000 {
         return Err(ApiError::bad_request("offset: at most 100000"));
+    }
+    if q.age.is_some_and(|a| a > 150) {
+        return Err(ApiError::bad_request("age: use 0 to 150"));
     }
     let services = s.lab.services().ok_or_else(|| {
         ApiError::not_found("the project has no registry of services (datalab registry import)")
@@ -867,6 +948,46 @@ pub async fn services(
         limit,
         hits,
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Code {
+    pub code: String,
+    pub label_it: String,
+    pub label_en: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Codes {
+    /// The social risks services address (`risk` in searches).
+    pub risks: Vec<Code>,
+    /// The target groups (`target` in searches).
+    pub target_groups: Vec<Code>,
+}
+
+/// The code lists of the services' search, with their labels in Italian and English.
+#[utoipa::path(get, path = "/api/codes", tag = "services",
+    responses((status = 200, body = Codes)))]
+pub async fn service_codes() -> Json<Codes> {
+    use registry::codes::{SocialRisk, TargetGroup};
+    Json(Codes {
+        risks: SocialRisk::ALL
+            .iter()
+            .map(|r| Code {
+                code: r.code().into(),
+                label_it: r.label_it().into(),
+                label_en: r.label_en().into(),
+            })
+            .collect(),
+        target_groups: TargetGroup::ALL
+            .iter()
+            .map(|g| Code {
+                code: g.code().into(),
+                label_it: g.label_it().into(),
+                label_en: g.label_en().into(),
+            })
+            .collect(),
+    })
 }
 
 /// One service of the public map: what it offers, for whom, where (no contact persons).
@@ -1076,45 +1197,58 @@ pub async fn reports(State(s): State<AppState>) -> Result<Json<Vec<ReportInfo>>,
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// The report's year.
+    /// The report's year, 1900 to 2200.
+    #[param(minimum = 1900, maximum = 2200)]
     pub year: i32,
     /// `it` (default) or `en`.
-    pub lang: Option<String>,
+    #[param(inline)]
+    pub lang: Option<ReportLang>,
     /// `html` (default) or `pdf`.
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
     /// For reports about one territory.
     pub territory: Option<String>,
+}
+
+/// A report's language.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportLang {
+    #[default]
+    It,
+    En,
+}
+
+/// A report's format.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    #[default]
+    Html,
+    Pdf,
 }
 
 /// A report rendered from public releases only, as HTML or PDF (cached until releases change).
 #[utoipa::path(get, path = "/api/reports/{name}", tag = "reports", params(
         ("name" = String, Path, description = "The report's name"), ReportQuery),
-    responses((status = 200, description = "The report", body = String, content_type = "text/html"),
-        (status = 200, description = "The report as PDF", body = Vec<u8>, content_type = "application/pdf"),
-        (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "The report as HTML (format=html) or PDF (format=pdf)",
+            content((String = "text/html"), (Vec<u8> = "application/pdf"))),
+        (status = 400, description = "A parameter is malformed or out of range, or the report \
+            needs a territory", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody)))]
 pub async fn report_file(
     State(s): State<AppState>,
     P(name): P<String>,
     Q(q): Q<ReportQuery>,
 ) -> Result<Response, ApiError> {
     use report::document::{Format, Lang, Options};
-    let lang = match q.lang.as_deref().unwrap_or("it") {
-        "it" => Lang::It,
-        "en" => Lang::En,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "lang `{other}`: use it or en"
-            )));
-        }
+    let lang = match q.lang.unwrap_or_default() {
+        ReportLang::It => Lang::It,
+        ReportLang::En => Lang::En,
     };
-    let format = match q.format.as_deref().unwrap_or("html") {
-        "html" => Format::Html,
-        "pdf" => Format::Pdf,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "format `{other}`: use html or pdf"
-            )));
-        }
+    let format = match q.format.unwrap_or_default() {
+        ReportFormat::Html => Format::Html,
+        ReportFormat::Pdf => Format::Pdf,
     };
     if !(1900..=2200).contains(&q.year) {
         return Err(ApiError::bad_request(format!(
@@ -1128,6 +1262,37 @@ pub async fn report_file(
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid_name {
         return Err(ApiError::not_found(format!("no report `{name}`")));
+    }
+    // What the renderer would refuse as input, answered before rendering: a report, a year or
+    // a territory that does not exist is not found; only a missing territory is the request's
+    // fault.
+    let specs = report::document::list(&s.lab.project)?;
+    let spec = specs
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| ApiError::not_found(format!("no report `{name}` (GET /api/reports)")))?;
+    match &q.territory {
+        None if spec.needs_territory => {
+            return Err(ApiError::bad_request(format!(
+                "report `{name}` is about one territory: give territory=CODE"
+            )));
+        }
+        Some(t) if !s.lab.project.hierarchy.nodes.iter().any(|n| &n.code == t) => {
+            return Err(ApiError::not_found(format!("no territory `{t}`")));
+        }
+        _ => {}
+    }
+    let year_prefix = q.year.to_string();
+    let released_that_year = s.lab.views().public.publication.series.iter().any(|x| {
+        x.obs
+            .iter()
+            .any(|o| o.period.starts_with(year_prefix.as_str()))
+    });
+    if !released_that_year {
+        return Err(ApiError::not_found(format!(
+            "nothing is released publicly for {}",
+            q.year
+        )));
     }
     let key = format!(
         "{name}|{}|{}|{:?}|{}",
