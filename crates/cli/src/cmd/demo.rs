@@ -14,11 +14,13 @@ pub struct Args {
     pub scale: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Do not start the dashboard at the end (for scripts). The dashboard is not part of this
-    /// release yet, so the demo always ends after the summary; the flag is accepted so that
-    /// scripts written now keep working.
+    /// Do not start the dashboard at the end. Without a terminal (a script, CI) the demo never
+    /// serves and ends after the summary.
     #[arg(long)]
     pub no_serve: bool,
+    /// Where the dashboard listens at the end of the demo.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
 }
 
 const MARKER: &str = "synth.json";
@@ -199,7 +201,29 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         eprintln!(
             "  datalab release partner --project {p}   (waits for an output checker: approve with --approve)"
         );
+        eprintln!(
+            "  datalab user add anna --role analyst --project {p}   (then log in on the dashboard's Lab page)"
+        );
+        eprintln!("  datalab serve --project {p}   (the API and the dashboard)");
     }
+    use std::io::IsTerminal;
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if args.no_serve || !interactive {
+        return Ok(());
+    }
+    let state = server::state(project, false).map_err(anyhow::Error::msg)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let opts = server::ServeOptions {
+        addr: args.addr,
+        secure_cookies: false,
+    };
+    rt.block_on(server::serve(state, &opts, |addr| {
+        eprintln!(
+            "\nthe dashboard: http://{addr}/it/ (English: http://{addr}/en/), the API: http://{addr}/api/openapi.json; Ctrl-C stops"
+        );
+    }))?;
     Ok(())
 }
 
