@@ -57,38 +57,26 @@ pub fn user(by: Option<String>) -> String {
 /// The key passphrase: from `DATALAB_KEY_PASSPHRASE`, else typed at the terminal without echo,
 /// else one line read from standard input (a pipe).
 pub fn key_passphrase(what: &str) -> anyhow::Result<String> {
-    use std::io::IsTerminal;
-    if let Ok(p) = std::env::var(DATALAB_KEY_PASSPHRASE.name) {
-        return Ok(p);
-    }
-    let p = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("passphrase for {what}: "))?
-    } else {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        line.trim_end_matches(['\n', '\r']).to_string()
-    };
-    if p.is_empty() {
-        anyhow::bail!(crate::cmd::UsageError(format!(
-            "no passphrase for {what}: set {} or type it",
-            DATALAB_KEY_PASSPHRASE.name
-        )));
-    }
-    Ok(p)
+    secret(&DATALAB_KEY_PASSPHRASE, "passphrase", what, false)
 }
 
 /// An account's new password: from `DATALAB_PASSWORD`, else typed twice at the terminal without
 /// echo, else one line read from standard input (a pipe).
 pub fn password(what: &str) -> anyhow::Result<String> {
+    secret(&DATALAB_PASSWORD, "password", what, true)
+}
+
+/// A secret from `var`, else typed at the terminal without echo (twice when `confirm`), else
+/// one line read from standard input (a pipe); empty is a usage error.
+fn secret(var: &EnvVar, kind: &str, what: &str, confirm: bool) -> anyhow::Result<String> {
     use std::io::IsTerminal;
-    if let Ok(p) = std::env::var(DATALAB_PASSWORD.name) {
+    if let Ok(p) = std::env::var(var.name) {
         return Ok(p);
     }
     let p = if std::io::stdin().is_terminal() {
-        let p = rpassword::prompt_password(format!("password for {what}: "))?;
-        let again = rpassword::prompt_password("again: ")?;
-        if p != again {
-            anyhow::bail!(crate::cmd::UsageError("the two passwords differ".into()));
+        let p = rpassword::prompt_password(format!("{kind} for {what}: "))?;
+        if confirm && p != rpassword::prompt_password("again: ")? {
+            anyhow::bail!(crate::cmd::UsageError(format!("the two {kind}s differ")));
         }
         p
     } else {
@@ -98,8 +86,8 @@ pub fn password(what: &str) -> anyhow::Result<String> {
     };
     if p.is_empty() {
         anyhow::bail!(crate::cmd::UsageError(format!(
-            "no password for {what}: set {} or type it",
-            DATALAB_PASSWORD.name
+            "no {kind} for {what}: set {} or type it",
+            var.name
         )));
     }
     Ok(p)

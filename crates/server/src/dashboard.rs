@@ -92,6 +92,14 @@ async fn page(State(s): State<AppState>, P(lang): P<String>) -> Result<Response,
     Ok(r)
 }
 
+/// The finest level's boundaries, which every map draws.
+fn zones(s: &AppState) -> Result<String, ApiError> {
+    s.lab
+        .zones_geojson
+        .clone()
+        .ok_or_else(|| ApiError::not_found("the project has no zone boundaries"))
+}
+
 fn svg(c: chart::Chart) -> Response {
     let mut r = c.svg.into_response();
     let h = r.headers_mut();
@@ -287,11 +295,7 @@ async fn map(
     who: Principal,
     Q(q): Q<AtQuery>,
 ) -> Result<Response, ApiError> {
-    let geo = s
-        .lab
-        .zones_geojson
-        .as_deref()
-        .ok_or_else(|| ApiError::not_found("the project has no zone boundaries"))?;
+    let geo = zones(&s)?;
     let views = s.lab.views();
     let obs = views.for_role(who.role).obs(&q.indicator)?;
     let finest = s.lab.project.hierarchy.finest().to_string();
@@ -305,7 +309,7 @@ async fn map(
     }
     let title = format!("{}, {period}", indicator_name(&s, &q.indicator, q.lang));
     chart::choropleth(
-        geo,
+        &geo,
         &values,
         &options(&s, &q.indicator, q.lang, "map", title),
     )
@@ -424,11 +428,7 @@ async fn needs_map(
     who: Principal,
     Q(q): Q<NeedsMapQuery>,
 ) -> Result<Response, ApiError> {
-    let geo = s
-        .lab
-        .zones_geojson
-        .clone()
-        .ok_or_else(|| ApiError::not_found("the project has no zone boundaries"))?;
+    let geo = zones(&s)?;
     let lang = q.lang;
     blocking(move || {
         let views = s.lab.views();
@@ -471,11 +471,7 @@ async fn services_map(
     Q(q): Q<ServiceQuery>,
     Q(l): Q<LangOnly>,
 ) -> Result<Response, ApiError> {
-    let geo = s
-        .lab
-        .zones_geojson
-        .clone()
-        .ok_or_else(|| ApiError::not_found("the project has no zone boundaries"))?;
+    let geo = zones(&s)?;
     let q = ServiceQuery {
         limit: Some(q.limit.unwrap_or(100)),
         ..q

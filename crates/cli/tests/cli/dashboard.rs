@@ -133,6 +133,19 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Polls `check` until it holds, failing with `what` after `seconds`.
+async fn until<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
 async fn text(c: &Client, css: &str) -> String {
     wait_for(c, css).await.text().await.expect("text")
 }
@@ -307,11 +320,10 @@ async fn the_main_journeys_work_in_chromium_in_both_languages() {
         .click()
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while count(&c, "section.panel table tbody tr").await == 0 {
-        assert!(Instant::now() < deadline, "the query gave no rows");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until(60, "the query gave no rows", || async {
+        count(&c, "section.panel table tbody tr").await > 0
+    })
+    .await;
     shot(&c, "09-lab-analyst-it").await;
     logout(&c).await;
 
@@ -327,14 +339,10 @@ async fn the_main_journeys_work_in_chromium_in_both_languages() {
         .click()
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !text(&c, "main").await.contains('✓') {
-        assert!(
-            Instant::now() < deadline,
-            "the audit chain was not verified"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until(30, "the audit chain was not verified", || async {
+        text(&c, "main").await.contains('✓')
+    })
+    .await;
     assert!(text(&c, "main").await.contains("login"));
     shot(&c, "11-lab-admin-en").await;
 
@@ -363,22 +371,19 @@ async fn login(c: &Client, name: &str) {
         .click()
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !c.current_url().await.unwrap().as_str().contains("#/lab") {
-        assert!(
-            Instant::now() < deadline,
-            "login as {name} did not reach the lab"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until(
+        30,
+        &format!("login as {name} did not reach the lab"),
+        || async { c.current_url().await.unwrap().as_str().contains("#/lab") },
+    )
+    .await;
     ready(c).await;
 }
 
 async fn logout(c: &Client) {
     wait_for(c, "#account button").await.click().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while count(c, "#account a[href='#/login']").await == 0 {
-        assert!(Instant::now() < deadline, "logout did not finish");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until(30, "logout did not finish", || async {
+        count(c, "#account a[href='#/login']").await > 0
+    })
+    .await;
 }
