@@ -280,6 +280,33 @@ fn the_public_api_answers_from_public_releases_only() {
     assert_eq!(one["periods"].as_array().unwrap().len(), 6, "{one}");
     assert_eq!(one["releases"], json!(["annual"]));
     srv.get("/api/indicators/no_such_thing").expect(404);
+    // An indicator the cube holds but no public release carries is not there for the public,
+    // neither as values nor as a chart.
+    let defined: Value = serde_json::from_str(&ok(&[
+        "indicators",
+        "list",
+        "--project",
+        s(&lab),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let unreleased = defined
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .find(|id| !ids.contains(id))
+        .expect("an indicator left out of the public release");
+    srv.get(&format!("/api/cube?indicator={unreleased}"))
+        .expect(404);
+    srv.get(&format!("/api/indicators/{unreleased}"))
+        .expect(404);
+    assert_eq!(
+        srv.get(&format!("/charts/trend.svg?indicator={unreleased}"))
+            .status,
+        404
+    );
 
     // The cube: paging is complete and without overlap, and every value equals the released
     // CSV's.
