@@ -243,21 +243,11 @@ pub(crate) fn chart_table(t: &DataTable, w: &Words) -> String {
 /// A date `YYYY-MM-DD...` as people read it (`31 marzo 2025`, `31 March 2025`), in `<time>`.
 pub(crate) fn date(iso: &str, lang: Lang) -> String {
     let day = iso.get(..10).unwrap_or(iso);
-    let parts: Vec<&str> = day.split('-').collect();
-    let month = parts
-        .get(1)
-        .and_then(|m| m.parse::<usize>().ok())
-        .filter(|m| (1..=12).contains(m));
-    match (parts.as_slice(), month) {
-        ([y, _, d], Some(m)) => format!(
-            "<time datetime=\"{}\">{} {} {}</time>",
-            esc(day),
-            d.trim_start_matches('0'),
-            words::get(lang).months[m - 1],
-            esc(y)
-        ),
-        _ => esc(day),
+    let read = lang.date(day);
+    if read == day {
+        return esc(day);
     }
+    format!("<time datetime=\"{}\">{}</time>", esc(day), esc(&read))
 }
 
 /// One link of the navigation or the breadcrumbs.

@@ -5,7 +5,6 @@ use super::Lang;
 /// Every label and sentence the pages write. `{n}`, `{name}`, ... are filled in by the pages.
 pub(crate) struct Words {
     pub language_name: &'static str,
-    pub months: [&'static str; 12],
     // folders and files
     pub dir_indicators: &'static str,
     pub dir_territories: &'static str,
@@ -150,20 +149,6 @@ pub(crate) struct Words {
 
 const IT: Words = Words {
     language_name: "Italiano",
-    months: [
-        "gennaio",
-        "febbraio",
-        "marzo",
-        "aprile",
-        "maggio",
-        "giugno",
-        "luglio",
-        "agosto",
-        "settembre",
-        "ottobre",
-        "novembre",
-        "dicembre",
-    ],
     dir_indicators: "indicatori",
     dir_territories: "territori",
     dir_reports: "rapporti",
@@ -299,20 +284,6 @@ const IT: Words = Words {
 
 const EN: Words = Words {
     language_name: "English",
-    months: [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
     dir_indicators: "indicators",
     dir_territories: "territories",
     dir_reports: "reports",
