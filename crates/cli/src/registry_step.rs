@@ -63,8 +63,7 @@ fn hash(parts: &[&str]) -> String {
 const STEP: &str = "registry";
 /// Bumped when the copy changes shape (column types, names).
 pub const REGISTRY_STEP_VERSION: &str = "1";
-/// The registry file of a project, relative to its root.
-pub const REGISTRY_FILE: &str = "registry.sqlite";
+pub use registry::REGISTRY_FILE;
 /// The prefix of the registry's tables in the warehouse.
 pub const PREFIX: &str = "registry_";
 

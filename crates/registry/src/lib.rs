@@ -41,6 +41,9 @@ mod testutil;
 pub mod wecare;
 
 pub use error::{RegistryError, Result};
+
+/// The registry's file in a lab project folder.
+pub const REGISTRY_FILE: &str = "registry.sqlite";
 pub use import::Imported;
 pub use model::*;
 pub use quality::{Duplicate, DuplicateReason, Stale, StaleReason};

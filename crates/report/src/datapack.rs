@@ -35,8 +35,7 @@ use registry::{Address, Capacity, Location, Organization, Registry, Service, Ser
 use crate::ReportError;
 use crate::released::{Obs, Publication, Table};
 
-/// The registry's file in a project folder.
-pub const REGISTRY_FILE: &str = "registry.sqlite";
+pub use registry::REGISTRY_FILE;
 
 /// What to pack.
 #[derive(Debug, Clone, Default)]

@@ -18,8 +18,6 @@ use report::released::{Obs, Publication};
 
 use crate::error::ApiError;
 
-/// The registry's file in a project.
-pub const REGISTRY_FILE: &str = "registry.sqlite";
 
 /// How often the server looks for new releases on disk.
 const RELOAD_EVERY: Duration = Duration::from_secs(2);
@@ -227,7 +225,7 @@ impl Lab {
     }
 
     fn refresh_services(&self) -> Result<(), ApiError> {
-        let path = self.project.root.join(REGISTRY_FILE);
+        let path = self.project.root.join(registry::REGISTRY_FILE);
         let stamp = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut last = self
             .services_stamp

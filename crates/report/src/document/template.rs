@@ -245,7 +245,7 @@ impl State {
 
 /// Expands `source` (the template at `file`).
 pub(crate) fn expand(ctx: &Context, file: &Path, source: &str) -> Result<Doc, ReportError> {
-    let registry = ctx.project.root.join("registry.sqlite");
+    let registry = ctx.project.root.join(registry::REGISTRY_FILE);
     let state: Shared = Arc::new(Mutex::new(State {
         publication: ctx.publication.clone(),
         indicators: ctx.project.indicators.clone(),

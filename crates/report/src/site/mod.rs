@@ -89,8 +89,7 @@ pub struct Built {
     pub skipped: Vec<(String, String)>,
 }
 
-/// The registry of providers, beside the project file.
-pub const REGISTRY_FILE: &str = "registry.sqlite";
+pub use registry::REGISTRY_FILE;
 
 /// Builds the site of `project`'s public releases into `out` (replaced whole).
 ///
