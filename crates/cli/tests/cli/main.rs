@@ -11,6 +11,7 @@ mod indicators;
 mod inputs;
 mod layering;
 mod library;
+mod openapi;
 mod registry;
 mod release;
 mod report;

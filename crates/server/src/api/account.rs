@@ -161,8 +161,22 @@ pub async fn session(who: Principal) -> Json<SessionInfo> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewToken {
-    /// What the token is for ("nightly export").
+    /// What the token is for ("nightly export"): 1 to 100 characters, not only blanks, no
+    /// control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub label: String,
+}
+
+/// Whether `label` is a one-line label of 1 to 100 characters that is not only blanks (what
+/// the OpenAPI document's pattern for it says).
+fn valid_label(label: &str) -> bool {
+    (1..=100).contains(&label.chars().count())
+        && !label.chars().any(char::is_control)
+        && !label.trim().is_empty()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -184,10 +198,12 @@ pub async fn create_token(
     if who.role == Role::Public {
         return Err(ApiError::unauthorized("log in to create an API token"));
     }
-    let label = body.label.trim();
-    if label.is_empty() || label.chars().count() > 100 {
-        return Err(ApiError::bad_request("label: 1 to 100 characters"));
+    if !valid_label(&body.label) {
+        return Err(ApiError::bad_request(
+            "label: 1 to 100 characters on one line, not only blanks",
+        ));
     }
+    let label = body.label.trim();
     let (secret, record) =
         auth::new_api_token(&who.name, label, &auth::rfc3339(chrono::Utc::now()));
     s.store.add_token(&record)?;
@@ -255,13 +271,40 @@ pub async fn users(State(s): State<AppState>, who: Principal) -> Result<Json<Vec
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUser {
+    /// 1 to 64 letters, digits, `.`, `_`, `-` or `@` (not `public`).
+    #[schema(pattern = r"^(?!public$)[A-Za-z0-9._@-]{1,64}$")]
     pub name: String,
     /// `partner`, `analyst`, `checker` or `admin`.
+    #[schema(value_type = AccountRole)]
     pub role: String,
     /// Required for partners: the body they belong to.
     pub organization: Option<String>,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
+}
+
+/// The roles an account may have (the public needs none).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // only describes the accepted values in the OpenAPI document
+pub enum AccountRole {
+    Partner,
+    Analyst,
+    Checker,
+    Admin,
+}
+
+/// An account's role as the API spells it (exactly, lowercase).
+fn account_role(s: &str) -> Result<Role, ApiError> {
+    [Role::Partner, Role::Analyst, Role::Checker, Role::Admin]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "role `{s}`: use partner, analyst, checker or admin"
+            ))
+        })
 }
 
 /// Creates an account.
@@ -274,12 +317,7 @@ pub async fn add_user(
     J(body): J<NewUser>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin], "creating accounts")?;
-    let role = Role::parse(&body.role).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "role `{}`: use partner, analyst, checker or admin",
-            body.role
-        ))
-    })?;
+    let role = account_role(&body.role)?;
     auth::check_new_account(&body.name, &body.password).map_err(ApiError::bad_request)?;
     let store = s.store.clone();
     let user = blocking(move || {
@@ -304,8 +342,11 @@ pub async fn add_user(
 
 #[derive(Deserialize, ToSchema)]
 pub struct UserChange {
+    #[schema(value_type = Option<AccountRole>)]
     pub role: Option<String>,
     pub disabled: Option<bool>,
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: Option<String>,
 }
 
@@ -314,7 +355,9 @@ pub struct UserChange {
 #[utoipa::path(patch, path = "/api/users/{name}", tag = "admin", request_body = UserChange,
     params(("name" = String, Path, description = "The account's name")),
     responses((status = 200, body = User), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn change_user(
     State(s): State<AppState>,
     who: Principal,
@@ -322,22 +365,23 @@ pub async fn change_user(
     J(body): J<UserChange>,
 ) -> Result<Json<User>, ApiError> {
     who.require(&[Role::Admin], "changing accounts")?;
-    let role = match &body.role {
-        Some(r) => Some(
-            Role::parse(r)
-                .filter(|r| *r != Role::Public)
-                .ok_or_else(|| ApiError::bad_request(format!("role `{r}`")))?,
-        ),
-        None => None,
-    };
+    let role = body.role.as_deref().map(account_role).transpose()?;
     if name == who.name && (body.disabled == Some(true) || role.is_some_and(|r| r != Role::Admin)) {
         return Err(ApiError::conflict(
             "an admin cannot disable or demote their own account",
         ));
     }
+    if s.store.user(&name)?.is_none() {
+        return Err(ApiError::not_found(format!("no user `{name}`")));
+    }
     let hash = match &body.password {
         Some(p) => {
-            auth::check_new_account(&name, p).map_err(ApiError::bad_request)?;
+            if p.chars().count() < auth::MIN_PASSWORD {
+                return Err(ApiError::bad_request(format!(
+                    "the password is too short: at least {} characters",
+                    auth::MIN_PASSWORD
+                )));
+            }
             let p = p.clone();
             Some(blocking(move || Ok(auth::hash_password(&p))).await?)
         }
@@ -372,6 +416,7 @@ pub struct AuditQuery {
     /// Entries after this sequence number (default 0).
     pub after: Option<i64>,
     /// At most this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 

@@ -144,7 +144,7 @@ pub async fn pending(
     P(name): P<String>,
 ) -> Result<Json<Vec<PendingOutput>>, ApiError> {
     who.require(&[Role::Checker], "reviewing what waits at the gate")?;
-    check_name(&name)?;
+    check_name(&s.lab.project, &name)?;
     let project = s.lab.project.clone();
     blocking(move || {
         disclosure::release::pending(&project, &name)?
@@ -165,11 +165,16 @@ pub async fn pending(
     .map(Json)
 }
 
-fn check_name(name: &str) -> Result<(), ApiError> {
+/// Refuses a name that is not one of the project's releases (`releases/NAME.toml`).
+fn check_name(project: &project::Project, name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && project::release::list(&project.root)
+            .map_err(ApiError::internal)?
+            .iter()
+            .any(|n| n == name);
     if ok {
         Ok(())
     } else {
@@ -199,7 +204,8 @@ pub struct ApprovalDone {
     request_body = ApprovalRequest,
     responses((status = 200, body = ApprovalDone), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, description = "No such release", body = ErrorBody)))]
+        (status = 404, description = "No such release, or no such output waiting in it",
+            body = ErrorBody)))]
 pub async fn approve(
     State(s): State<AppState>,
     who: Principal,
@@ -207,11 +213,20 @@ pub async fn approve(
     J(req): J<ApprovalRequest>,
 ) -> Result<Json<ApprovalDone>, ApiError> {
     who.require(&[Role::Checker], "approving outputs")?;
-    check_name(&name)?;
+    check_name(&s.lab.project, &name)?;
     let project = s.lab.project.clone();
     let checker = who.name.clone();
     let (n, output, note) = (name.clone(), req.output.clone(), req.note.clone());
     let a = blocking(move || {
+        // Approving what does not wait is asking for something that is not there.
+        if !disclosure::release::pending(&project, &n)?
+            .iter()
+            .any(|p| p.output == output)
+        {
+            return Err(ApiError::not_found(format!(
+                "nothing in `{n}` waits for approval as `{output}` (GET /api/releases/{n}/pending)"
+            )));
+        }
         Ok(disclosure::release::approve(
             &project,
             &n,
@@ -257,7 +272,7 @@ pub async fn run_release(
     P(name): P<String>,
 ) -> Result<Json<ReleaseOutcome>, ApiError> {
     who.require(&[Role::Analyst, Role::Checker], "running the gate")?;
-    check_name(&name)?;
+    check_name(&s.lab.project, &name)?;
     let project = s.lab.project.clone();
     let by = who.name.clone();
     let n = name.clone();

@@ -61,7 +61,7 @@ use crate::http::{AppState, identify};
         lab::gate,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&Security, &Refusals, &CommaLists),
+    modifiers(&Security, &Refusals),
     tags(
         (name = "meta", description = "Health and the API's description"),
         (name = "territories", description = "The territory hierarchy"),
@@ -151,39 +151,6 @@ impl utoipa::Modify for Refusals {
                     responses
                         .entry("403".into())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Forbidden")));
-                }
-            }
-        }
-    }
-}
-
-/// Lists in a query string are comma-separated (`risk=poverty,housing`): every array
-/// parameter in a query says so (`style: form`, `explode: false`).
-struct CommaLists;
-
-impl utoipa::Modify for CommaLists {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::path::{ParameterIn, ParameterStyle};
-        use utoipa::openapi::{RefOr, Schema};
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for op in operations.into_iter().flatten() {
-                let params = op.parameters.iter_mut().flatten();
-                for p in params.filter_map(|p| match p {
-                    RefOr::T(p) => Some(p),
-                    RefOr::Ref(_) => None,
-                }) {
-                    if p.parameter_in == ParameterIn::Query
-                        && matches!(p.schema, Some(RefOr::T(Schema::Array(_))))
-                    {
-                        p.style = Some(ParameterStyle::Form);
-                        p.explode = Some(false);
-                    }
                 }
             }
         }

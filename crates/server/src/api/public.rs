@@ -798,28 +798,27 @@ pub struct ServiceQuery {
     pub offset: Option<usize>,
 }
 
-/// A list of codes (the query string spells it comma-separated: `style: form`, `explode:
-/// false`, which the API document sets on every array in a query).
-fn code_list(description: &str, codes: &[&str]) -> utoipa::openapi::Array {
-    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
-    ArrayBuilder::new()
+/// A comma-separated list of codes, as a string pattern: empty (no filter) or codes joined by
+/// commas, exactly what [`codes`] accepts. (Not an OpenAPI array: `risk=` would read both as
+/// no codes and as one empty code.)
+fn code_list(description: &str, codes: &[&str]) -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let one = format!("({})", codes.join("|"));
+    ObjectBuilder::new()
+        .schema_type(Type::String)
         .description(Some(description))
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(codes.iter().copied())),
-        )
+        .pattern(Some(format!("^({one}(,{one})*)?$")))
         .build()
 }
 
-fn risk_codes() -> utoipa::openapi::Array {
+fn risk_codes() -> utoipa::openapi::Object {
     code_list(
         "Social-risk codes, comma-separated (`poverty,housing`)",
         registry::codes::SocialRisk::CODES,
     )
 }
 
-fn target_codes() -> utoipa::openapi::Array {
+fn target_codes() -> utoipa::openapi::Object {
     code_list(
         "Target-group codes, comma-separated (`elderly`)",
         registry::codes::TargetGroup::CODES,
@@ -848,15 +847,18 @@ pub struct ServiceResults {
     pub hits: Vec<ServiceHit>,
 }
 
+/// Parses a comma-separated list of codes; empty or absent is no codes.
 fn codes<T>(
     param: Option<&str>,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
     all: &[&str],
 ) -> Result<Vec<T>, ApiError> {
-    list(param)
-        .unwrap_or_default()
-        .into_iter()
+    let Some(param) = param.filter(|p| !p.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    param
+        .split(',')
         .map(|c| {
             parse(c).ok_or_else(|| {
                 ApiError::bad_request(format!("{what} `{c}`: use one of {}", all.join(", ")))
