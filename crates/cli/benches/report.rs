@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{arg, datalab, median, run};
+use common::{arg, datalab, median, released_city, run};
 
 fn main() {
     let dir = PathBuf::from(arg("--dir").unwrap_or_else(|| "target/bench".into()));
@@ -20,28 +20,8 @@ fn main() {
         "datalab report benchmark ({} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let root = dir.join(format!("reports-scale-{scale}"));
-    let lab = root.join("lab");
-    if !lab.join("releases/annual/release.json").is_file() {
-        let _ = std::fs::remove_dir_all(&root);
-        let r = run(datalab().args(["synth", "--quiet", "--out", s(&root), "--scale", &scale]));
-        println!("synth scale {scale}: {:.1} s", r.seconds);
-        let r = run(datalab().args(["build", "--quiet", "--project", s(&lab)]));
-        println!("build: {:.1} s", r.seconds);
-        let r = run(datalab().args(["release", "--quiet", "--project", s(&lab), "annual"]));
-        println!("release annual: {:.1} s", r.seconds);
-        let r = run(datalab().args([
-            "registry",
-            "import",
-            "--quiet",
-            "--project",
-            s(&lab),
-            "--format",
-            "csv",
-            s(&root.join("registry")),
-        ]));
-        println!("registry import: {:.1} s", r.seconds);
-    }
+    let root = dir.join(format!("city-scale-{scale}"));
+    let lab = released_city(&root, &scale);
     let out = root.join("out");
     std::fs::create_dir_all(&out).expect("out dir");
     println!("\n| report | format | lang | median s ({runs} runs) | max RSS MB | bytes |");

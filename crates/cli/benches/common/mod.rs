@@ -41,6 +41,36 @@ pub fn run(cmd: &mut Command) -> Run {
     }
 }
 
+/// A synthetic city at `scale` in `root`, built, with its annual public release and its
+/// registry imported (what reports and the server are made from); made once and reused while
+/// `root/lab/releases/annual/release.json` exists. Returns the lab's folder.
+pub fn released_city(root: &std::path::Path, scale: &str) -> std::path::PathBuf {
+    let lab = root.join("lab");
+    if lab.join("releases/annual/release.json").is_file() {
+        return lab;
+    }
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let _ = std::fs::remove_dir_all(root);
+    let r = run(datalab().args(["synth", "--quiet", "--out", &path(root), "--scale", scale]));
+    println!("synth scale {scale}: {:.1} s", r.seconds);
+    let r = run(datalab().args(["build", "--quiet", "--project", &path(&lab)]));
+    println!("build: {:.1} s", r.seconds);
+    let r = run(datalab().args(["release", "--quiet", "--project", &path(&lab), "annual"]));
+    println!("release annual: {:.1} s", r.seconds);
+    let r = run(datalab().args([
+        "registry",
+        "import",
+        "--quiet",
+        "--project",
+        &path(&lab),
+        "--format",
+        "csv",
+        &path(&root.join("registry")),
+    ]));
+    println!("registry import: {:.1} s", r.seconds);
+    lab
+}
+
 pub fn datalab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_datalab"))
 }
