@@ -68,6 +68,9 @@ enum Command {
     Scan(cmd::scan::Args),
     /// Lab: write a list of pseudonyms selected by SQL, with its purpose, for the custodian.
     Outreach(cmd::outreach::Args),
+    /// Population projection by single age, sex and zone (cohort-component) for a scenario
+    /// (`projections/NAME.toml`), with its components of change and projected demand.
+    Projection(cmd::projection::Args),
     /// Run the disclosure gate over a release (`releases/NAME.toml`) and write what may leave
     /// the lab to `releases/NAME/`, with its log; approve outputs as an output checker.
     Release(cmd::release::Args),
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Indicators(a) => cmd::indicators::run(a),
         Command::Scan(a) => cmd::scan::run(a, quiet),
         Command::Outreach(a) => cmd::outreach::run(a, quiet),
+        Command::Projection(a) => cmd::projection::run(a, quiet),
         Command::Release(a) => cmd::release::run(a, quiet),
         Command::Attack(a) => cmd::attack::run(a, quiet),
         Command::Registry(a) => cmd::registry::run(a, quiet),
@@ -179,6 +183,9 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         }
         if let Some(r) = cause.downcast_ref::<registry::programme::ProgrammeError>() {
             return if r.is_input() { 2 } else { 1 };
+        }
+        if let Some(p) = cause.downcast_ref::<forecast::projection::ProjectionError>() {
+            return if p.is_input() { 2 } else { 1 };
         }
         if cause.downcast_ref::<cmd::UsageError>().is_some() {
             return 2;

@@ -17,6 +17,7 @@ pub mod indicators;
 pub mod init;
 pub mod key;
 pub mod outreach;
+pub mod projection;
 pub mod pseudonymize;
 pub mod query;
 pub mod registry;

@@ -12,6 +12,7 @@ mod inputs;
 mod layering;
 mod library;
 mod openapi;
+mod projection;
 mod registry;
 mod release;
 mod report;

@@ -15,10 +15,12 @@
 //! - [`model`] runs the projection and checks the accounting identity at every step;
 //! - [`scenario`] reads `projections/NAME.toml` (assumptions and demand statuses);
 //! - [`demand`] turns projected people into projected demand (headship-rate style shares);
+//! - [`publish`] rounds tables meant for outside the lab with the disclosure gate's rule;
 //! - [`warehouse`] is the only part that reads the lab's warehouse (through `engine`).
 
 pub mod demand;
 pub mod model;
+pub mod publish;
 pub mod rates;
 pub mod scenario;
 pub mod smooth;
