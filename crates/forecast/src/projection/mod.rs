@@ -5,9 +5,9 @@
 //! 31 December, the convention of the register snapshots and of `residents.age`. Every event
 //! of year `t` is classified by the same age, so one cohort moves from age `x - 1` on
 //! 31 December `t - 1` to age `x` on 31 December `t` and the register's accounting holds
-//! exactly: `P(z, s, x, t) = P(z, s, x - 1, t - 1) + births - deaths + immigrants - emigrants
-//! + in-moves - out-moves` (Lexis period-cohort parallelograms; Preston, Heuveline & Guillot
-//! 2001, *Demography*, §2.4).
+//! exactly: `P(z, s, x, t) = P(z, s, x - 1, t - 1) + births - deaths + immigrants -
+//! emigrants + in-moves - out-moves` (Lexis period-cohort parallelograms; Preston, Heuveline &
+//! Guillot 2001, *Demography*, §2.4).
 //!
 //! - [`rates`] estimates the rates from observed transitions (pure: it gets counts, not files);
 //! - [`smooth`] holds the smoothing: empirical-Bayes shrinkage of small zones towards the city

@@ -83,6 +83,7 @@ pub fn residual(before: &ByAge, after: &ByAge, c: &ZoneComponents) -> f64 {
 }
 
 /// One year of the projection from the population `pop` (31 December `t`, by zone).
+#[allow(clippy::needless_range_loop)] // zones index several parallel vectors
 pub fn step(pop: &[ByAge], rates: &Rates, a: &Assumptions) -> (Vec<ByAge>, Vec<ZoneComponents>) {
     let nz = pop.len();
     let mut comps: Vec<ZoneComponents> = Vec::with_capacity(nz);
@@ -354,6 +355,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn components_balance_every_year_and_zone() {
         // a richer case: every rate non-zero, three zones, twenty years
         let mut r = zero_rates(3);

@@ -219,6 +219,7 @@ fn by_zone(observed: &[f64], risk: &[ByAge], city: &ByAge) -> (Vec<ByAge>, Shrin
 }
 
 /// Estimates the projection's rates from observed transitions (see the module doc).
+#[allow(clippy::needless_range_loop)] // zones index several parallel vectors
 pub fn estimate(obs: &Observed) -> Result<Rates, ProjectionError> {
     let nz = obs.zones.len();
     if obs.transitions.is_empty() {
@@ -370,6 +371,7 @@ pub fn estimate(obs: &Observed) -> Result<Rates, ProjectionError> {
 /// Where each zone's movers go: the observed proportions from the zone, or the proportions of
 /// all arrivals (other than in the zone itself) for a zone with no observed move, or equal
 /// shares when the city saw no move at all.
+#[allow(clippy::needless_range_loop)] // an origin-destination matrix
 fn destinations(ts: &[Transition], nz: usize) -> Vec<Vec<f64>> {
     let mut od = vec![vec![0.0; nz]; nz];
     for t in ts {

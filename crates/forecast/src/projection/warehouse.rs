@@ -23,6 +23,10 @@ use arrow::datatypes::{DataType, Int64Type};
 use engine::{Engine, RecordBatch};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A birth with its possible mothers: year, zone, the child's relation to the head, and the
+/// women aged 15-49 of the household (relation, cohort age).
+type Birth = (i32, String, String, Vec<(String, usize)>);
+
 /// What the projection reads from the warehouse.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -270,8 +274,7 @@ pub async fn read(
     }
 
     // mothers: women 15-49 of the newborn's household at the end of the birth year
-    let mut candidates: BTreeMap<String, (i32, String, String, Vec<(String, usize)>)> =
-        BTreeMap::new();
+    let mut candidates: BTreeMap<String, Birth> = BTreeMap::new();
     for b in query(
         engine,
         "the newborns' mothers",
