@@ -406,7 +406,7 @@ fn csv(out: &Out) -> anyhow::Result<Vec<u8>> {
         rec.extend(values.iter().map(|v| number(*v)));
         w.write_record(&rec)?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn print(out: &Out, format: Format) -> anyhow::Result<()> {
