@@ -10,7 +10,8 @@
 //! within the "usual" region 1e-4 ≤ α ≤ 0.9999, 1e-4 ≤ β ≤ α, 1e-4 ≤ γ ≤ 1 − α,
 //! 0.8 ≤ φ ≤ 0.98 (β and γ as in R, i.e. β = αβ*). The admissible region's eigenvalue
 //! conditions are not checked separately: for the non-seasonal models the usual region lies
-//! inside it. The model is chosen by AICc; models with additive error and multiplicative
+//! inside it. The model is chosen by AICc among the models the series can support (n ≥ k + 3
+//! for k estimated parameters and initial states, so that AICc is defined); models with additive error and multiplicative
 //! season (infinite forecast variance) are not candidates, multiplicative ones only for strictly
 //! positive data, seasonal ones only when m > 1 and n ≥ 3m.
 //!
@@ -439,10 +440,11 @@ impl Ets {
         let n_states =
             1 + usize::from(spec.has_trend()) + if spec.has_season() { m - 1 } else { 0 };
         let k = n_smoothing + n_states;
-        if n <= k + 4 {
+        // AICc needs n − (k + 1) − 1 ≥ 1 (k + 1 parameters counting σ).
+        if n < k + 3 {
             return Err(TsError::TooShort {
                 method: "exponential smoothing",
-                needed: k + 5,
+                needed: k + 3,
                 got: n,
             });
         }
