@@ -323,7 +323,7 @@ pub(crate) fn parse_horizon(text: &str, freq: Frequency) -> Result<usize, UsageE
     };
     let months = count * unit;
     let per_period = 12 / freq.period();
-    if months % per_period != 0 {
+    if !months.is_multiple_of(per_period) {
         return Err(UsageError(format!(
             "--horizon `{text}`: not a whole number of periods of this {} series",
             match freq {
