@@ -64,6 +64,8 @@ enum Command {
     Reidentify(cmd::reidentify::Args),
     /// Indicators: list them, compare territories (benchmark), needs vs supply.
     Indicators(cmd::indicators::Args),
+    /// Forecast an indicator series of the cube (ETS, Theta, naive; intervals; backtests).
+    Forecast(cmd::forecast::Args),
     /// Look for direct identifiers in files (exit code 1 when found).
     Scan(cmd::scan::Args),
     /// Lab: write a list of pseudonyms selected by SQL, with its purpose, for the custodian.
@@ -132,6 +134,7 @@ fn main() -> ExitCode {
         Command::Pseudonymize(a) => cmd::pseudonymize::run(a, quiet),
         Command::Reidentify(a) => cmd::reidentify::run(a, quiet),
         Command::Indicators(a) => cmd::indicators::run(a),
+        Command::Forecast(a) => cmd::forecast::run(a, quiet),
         Command::Scan(a) => cmd::scan::run(a, quiet),
         Command::Outreach(a) => cmd::outreach::run(a, quiet),
         Command::Projection(a) => cmd::projection::run(a, quiet),

@@ -6,3 +6,4 @@
 //! disclosure gate.
 
 pub mod projection;
+pub mod ts;

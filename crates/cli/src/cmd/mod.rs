@@ -13,6 +13,7 @@ pub mod audit;
 pub mod build;
 pub mod demo;
 pub mod export;
+pub mod forecast;
 pub mod indicators;
 pub mod init;
 pub mod key;

@@ -7,6 +7,7 @@ mod contract;
 mod custodian;
 mod dashboard;
 mod datapacks;
+mod forecast;
 mod indicators;
 mod inputs;
 mod layering;
