@@ -4,3 +4,5 @@
 //! The algorithms know nothing of the warehouse or of files; the binary feeds them series,
 //! register tables and household microdata, and sends what leaves the lab through the
 //! disclosure gate.
+
+pub mod microsim;
