@@ -16,6 +16,8 @@ pub mod gate;
 pub mod results;
 pub mod rules;
 pub mod simulate;
+#[cfg(test)]
+mod tests;
 
 pub use rules::{BenefitRule, Date, RuleSet, Scenario};
 pub use simulate::{Household, Outcome, Trace, Value, run_scenario};

@@ -78,7 +78,8 @@ pub struct RuleTrace {
     pub eligible: bool,
     pub steps: Vec<TraceStep>,
     pub amount: Option<TraceStep>,
-    /// The yearly amount (0 when not in force, not eligible, or the formula gives less than 0).
+    /// The yearly amount, rounded to the cent (0 when not in force, not eligible, or the
+    /// formula gives less than 0).
     pub value: f64,
     /// Whether the data say the household receives the benefit (rules with `received`).
     pub received: Option<bool>,
@@ -253,7 +254,8 @@ pub fn evaluate(
                     rt.notes
                         .push(format!("the formula gives {}: no benefit (0)", fmt_num(x)));
                 }
-                rt.value = x.max(0.0);
+                // benefits are paid in cents: 6500 x 1.15 is 7474.999... in binary
+                rt.value = ((x * 100.0).round() / 100.0).max(0.0);
             } else {
                 rt.notes.push("not eligible: a condition is false".into());
             }
