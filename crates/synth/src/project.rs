@@ -621,7 +621,13 @@ household_key = \"household_pid\"
         write_file(ctx.root, &format!("lab/reports/{file}"), text, 0, manifest)?;
     }
     for (file, text) in SIMULATIONS {
-        write_file(ctx.root, &format!("lab/simulations/{file}"), text, 0, manifest)?;
+        write_file(
+            ctx.root,
+            &format!("lab/simulations/{file}"),
+            text,
+            0,
+            manifest,
+        )?;
     }
     Ok(())
 }
@@ -630,13 +636,22 @@ household_key = \"household_pid\"
 /// inclusione with its 2024 and 2025 rules (simplified models), a hypothetical municipal
 /// contribution, a baseline and a reform.
 const SIMULATIONS: &[(&str, &str)] = &[
-    ("rules/adi_2024.toml", include_str!("../../forecast/simulations/rules/adi_2024.toml")),
-    ("rules/adi_2025.toml", include_str!("../../forecast/simulations/rules/adi_2025.toml")),
+    (
+        "rules/adi_2024.toml",
+        include_str!("../../forecast/simulations/rules/adi_2024.toml"),
+    ),
+    (
+        "rules/adi_2025.toml",
+        include_str!("../../forecast/simulations/rules/adi_2025.toml"),
+    ),
     (
         "rules/contributo_minori.toml",
         include_str!("../../forecast/simulations/rules/contributo_minori.toml"),
     ),
-    ("scenarios/baseline.toml", include_str!("../../forecast/simulations/scenarios/baseline.toml")),
+    (
+        "scenarios/baseline.toml",
+        include_str!("../../forecast/simulations/scenarios/baseline.toml"),
+    ),
     (
         "scenarios/adi_soglie_2025.toml",
         include_str!("../../forecast/simulations/scenarios/adi_soglie_2025.toml"),

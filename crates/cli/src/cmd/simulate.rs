@@ -101,11 +101,14 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         }
         let traces = [tb, ts];
         match args.format {
-            Format::Json => out!("{}", serde_json::to_string_pretty(&json!({
-                "lab_side_only": true,
-                "baseline": traces[0],
-                "scenario": traces[1],
-            }))?),
+            Format::Json => out!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "lab_side_only": true,
+                    "baseline": traces[0],
+                    "scenario": traces[1],
+                }))?
+            ),
             _ => {
                 for t in traces.iter().flatten() {
                     out!("{}", t.to_text());
@@ -210,12 +213,7 @@ fn stat(g: &Gated, name: &str) -> Option<f64> {
     g.statistics[name].get().value
 }
 
-fn side(
-    which: &str,
-    s: &forecast::microsim::Scenario,
-    summary: &Summary,
-    g: &Gated,
-) -> Json {
+fn side(which: &str, s: &forecast::microsim::Scenario, summary: &Summary, g: &Gated) -> Json {
     json!({
         "name": s.name,
         "title": s.title,
@@ -287,13 +285,16 @@ fn report_json(
                 .zip(&c.codes)
                 .map(|(d, c)| (d.clone(), Json::String(c.clone())))
                 .collect();
-            suppressed.push(json!({"table": name, "cell": codes, "flag": c.flag, "rules": c.rules}));
+            suppressed
+                .push(json!({"table": name, "cell": codes, "flag": c.flag, "rules": c.rules}));
         }
     }
     for (name, s) in &g.statistics {
         let s = s.get();
         if s.value.is_none() {
-            suppressed.push(json!({"statistic": name, "flag": s.flag, "rules": [s.rule], "units": s.units}));
+            suppressed.push(
+                json!({"statistic": name, "flag": s.flag, "rules": [s.rule], "units": s.units}),
+            );
         }
     }
     let b = side("baseline", baseline, bs, g);
@@ -366,18 +367,54 @@ fn print_text(r: &Json) {
         None if x.is_null() => "x".into(),
         None => x.to_string(),
     };
-    let pct = |x: &Json| x.as_f64().map_or("x".into(), |f| format!("{:.2}%", f * 100.0));
+    let pct = |x: &Json| {
+        x.as_f64()
+            .map_or("x".into(), |f| format!("{:.2}%", f * 100.0))
+    };
     let g = |x: &Json| x.as_f64().map_or("x".into(), |f| format!("{f:.4}"));
     let (b, s) = (&r["baseline"], &r["scenario"]);
-    out!("{:<28} {:>18} {:>18}", "", b["name"].as_str().unwrap_or(""), s["name"].as_str().unwrap_or(""));
-    out!("{:<28} {:>18} {:>18}", "cost (euro a year)", v(&b["cost"]), v(&s["cost"]));
-    out!("{:<28} {:>18} {:>18}", "beneficiary households", v(&b["beneficiaries"]["households"]), v(&s["beneficiaries"]["households"]));
-    out!("{:<28} {:>18} {:>18}", "beneficiary persons", v(&b["beneficiaries"]["persons"]), v(&s["beneficiaries"]["persons"]));
-    out!("{:<28} {:>18} {:>18}", "poverty rate", pct(&b["poverty_rate"]), pct(&s["poverty_rate"]));
+    out!(
+        "{:<28} {:>18} {:>18}",
+        "",
+        b["name"].as_str().unwrap_or(""),
+        s["name"].as_str().unwrap_or("")
+    );
+    out!(
+        "{:<28} {:>18} {:>18}",
+        "cost (euro a year)",
+        v(&b["cost"]),
+        v(&s["cost"])
+    );
+    out!(
+        "{:<28} {:>18} {:>18}",
+        "beneficiary households",
+        v(&b["beneficiaries"]["households"]),
+        v(&s["beneficiaries"]["households"])
+    );
+    out!(
+        "{:<28} {:>18} {:>18}",
+        "beneficiary persons",
+        v(&b["beneficiaries"]["persons"]),
+        v(&s["beneficiaries"]["persons"])
+    );
+    out!(
+        "{:<28} {:>18} {:>18}",
+        "poverty rate",
+        pct(&b["poverty_rate"]),
+        pct(&s["poverty_rate"])
+    );
     out!("{:<28} {:>18} {:>18}", "Gini", g(&b["gini"]), g(&s["gini"]));
     for by in ["decile", "zone"] {
         out!("");
-        out!("{:<8} {:>8} {:>8} {:>10} {:>12} {:>12}", by, "winners", "losers", "unchanged", "mean gain", "mean loss");
+        out!(
+            "{:<8} {:>8} {:>8} {:>10} {:>12} {:>12}",
+            by,
+            "winners",
+            "losers",
+            "unchanged",
+            "mean gain",
+            "mean loss"
+        );
         for row in r[format!("by_{by}")].as_array().into_iter().flatten() {
             out!(
                 "{:<8} {:>8} {:>8} {:>10} {:>12} {:>12}",
@@ -393,6 +430,8 @@ fn print_text(r: &Json) {
     let n = r["suppressed"].as_array().map_or(0, Vec::len);
     if n > 0 {
         out!("");
-        out!("x: hidden by the disclosure gate ({n} cells; `--format json` names the rule of each)");
+        out!(
+            "x: hidden by the disclosure gate ({n} cells; `--format json` names the rule of each)"
+        );
     }
 }

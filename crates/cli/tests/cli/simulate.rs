@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 const DEMO_PASSPHRASE: &str = "synthetic city demo passphrase";
 
 fn num(v: &serde_json::Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("expected a number, got {v}"))
+    v.as_f64()
+        .unwrap_or_else(|| panic!("expected a number, got {v}"))
 }
 
 #[test]
@@ -19,7 +20,15 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
     let p = s(&lab);
 
     // The contract: cost, beneficiaries, poverty rate and Gini, baseline and scenario.
-    let out = ok(&["simulate", "--quiet", "--project", p, "adi_soglie_2025", "--format", "json"]);
+    let out = ok(&[
+        "simulate",
+        "--quiet",
+        "--project",
+        p,
+        "adi_soglie_2025",
+        "--format",
+        "json",
+    ]);
     let r: serde_json::Value = serde_json::from_str(&out).expect("json");
     let (b, sc) = (&r["baseline"], &r["scenario"]);
     assert_eq!(b["name"], "baseline");
@@ -34,7 +43,9 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
     for side in [b, sc] {
         assert!(num(&side["cost"]) > 0.0, "{side}");
         assert!(num(&side["beneficiaries"]["households"]) > 0.0, "{side}");
-        assert!(num(&side["beneficiaries"]["persons"]) >= num(&side["beneficiaries"]["households"]));
+        assert!(
+            num(&side["beneficiaries"]["persons"]) >= num(&side["beneficiaries"]["households"])
+        );
         let rate = num(&side["poverty_rate"]);
         assert!((0.0..1.0).contains(&rate), "{side}");
         let gini = num(&side["gini"]);
@@ -56,7 +67,10 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
     assert_eq!(deciles.len(), 10);
     let threshold = num(&r["disclosure"]["threshold"]);
     let mut shown_winners = 0.0;
-    for row in deciles.iter().chain(r["by_zone"].as_array().expect("zones")) {
+    for row in deciles
+        .iter()
+        .chain(r["by_zone"].as_array().expect("zones"))
+    {
         for key in ["winners", "losers", "unchanged"] {
             // a shown count is 0 or at least the threshold: small cells never leave the gate
             if let Some(x) = row[key].as_f64() {
@@ -73,13 +87,28 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
     assert!(shown_winners > 0.0);
     // Every hidden cell is listed with the rule that hid it, and shown as null.
     let suppressed = r["suppressed"].as_array().expect("suppressed");
-    assert!(!suppressed.is_empty(), "the city's small zones leave cells to hide");
+    assert!(
+        !suppressed.is_empty(),
+        "the city's small zones leave cells to hide"
+    );
     for c in suppressed {
         assert_eq!(c["flag"], "suppressed", "{c}");
-        let rules: Vec<&str> = c["rules"].as_array().expect("rules").iter().filter_map(|x| x.as_str()).collect();
+        let rules: Vec<&str> = c["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .filter_map(|x| x.as_str())
+            .collect();
         assert!(!rules.is_empty(), "{c}");
         assert!(
-            rules.iter().all(|x| ["frequency", "dominance", "p-percent", "secondary", "min-sample"].contains(x)),
+            rules.iter().all(|x| [
+                "frequency",
+                "dominance",
+                "p-percent",
+                "secondary",
+                "min-sample"
+            ]
+            .contains(x)),
             "{c}"
         );
     }
@@ -93,14 +122,29 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
             .iter()
             .find(|z| z["zone"] == zone)
             .expect("the zone's row");
-        let key = if outcome == "Total" { "households" } else { outcome };
+        let key = if outcome == "Total" {
+            "households"
+        } else {
+            outcome
+        };
         assert!(row[key].is_null(), "{row}");
     }
 
     // The text and CSV views of the same gated tables.
     let text = ok(&["simulate", "--quiet", "--project", p, "adi_soglie_2025"]);
-    assert!(text.contains("poverty rate") && text.contains("Gini"), "{text}");
-    let csv = ok(&["simulate", "--quiet", "--project", p, "adi_soglie_2025", "--format", "csv"]);
+    assert!(
+        text.contains("poverty rate") && text.contains("Gini"),
+        "{text}"
+    );
+    let csv = ok(&[
+        "simulate",
+        "--quiet",
+        "--project",
+        p,
+        "adi_soglie_2025",
+        "--format",
+        "csv",
+    ]);
     assert!(csv.starts_with("table,codes,value,flag,rules\n"), "{csv}");
     assert!(csv.contains(",suppressed,"), "{csv}");
 
@@ -126,7 +170,12 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
         .filter(|l| !l.starts_with('#') && *l != "pseudonym")
         .collect();
     assert!(!listed.is_empty());
-    assert!(listed.iter().all(|l| l.starts_with("p1.") && !l.contains(',')), "{text}");
+    assert!(
+        listed
+            .iter()
+            .all(|l| l.starts_with("p1.") && !l.contains(',')),
+        "{text}"
+    );
     let low_isee: BTreeSet<String> = query(
         &lab,
         "SELECT household FROM isee_households WHERE year = 2024 AND isee <= 10140",
@@ -142,7 +191,10 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
     .map(|r| r[0].clone())
     .collect();
     for h in &listed {
-        assert!(low_isee.contains(*h), "{h} is not within the reform's ISEE threshold");
+        assert!(
+            low_isee.contains(*h),
+            "{h} is not within the reform's ISEE threshold"
+        );
         assert!(!adi.contains(*h), "{h} receives the ADI");
     }
     // The custodian turns it into households to contact with the key and the lookups.
@@ -162,12 +214,25 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
         ],
         &[("DATALAB_KEY_PASSPHRASE", DEMO_PASSPHRASE)],
     );
-    let found = csv::Reader::from_path(&people).expect("outreach").records().count();
+    let found = csv::Reader::from_path(&people)
+        .expect("outreach")
+        .records()
+        .count();
     assert_eq!(found, listed.len());
 
     // The trace of one listed household: lab-side, every step explained, audited.
     let h = listed[0];
-    let out = ok(&["simulate", "--quiet", "--project", p, "adi_soglie_2025", "--trace", h, "--format", "json"]);
+    let out = ok(&[
+        "simulate",
+        "--quiet",
+        "--project",
+        p,
+        "adi_soglie_2025",
+        "--trace",
+        h,
+        "--format",
+        "json",
+    ]);
     let t: serde_json::Value = serde_json::from_str(&out).expect("trace json");
     assert_eq!(t["lab_side_only"], true);
     let adi = &t["scenario"]["rules"][0];
@@ -177,11 +242,28 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
     assert!(num(&adi["value"]) > 0.0);
     let isee_condition = &adi["conditions"][0];
     assert_eq!(isee_condition["expression"], "isee <= isee_max");
-    assert_eq!(isee_condition["operands"][1], serde_json::json!(["isee_max", "10140"]));
-    let text = ok(&["simulate", "--quiet", "--project", p, "adi_soglie_2025", "--trace", h]);
-    assert!(text.contains("condition ISEE under the threshold") && text.contains("=> "), "{text}");
+    assert_eq!(
+        isee_condition["operands"][1],
+        serde_json::json!(["isee_max", "10140"])
+    );
+    let text = ok(&[
+        "simulate",
+        "--quiet",
+        "--project",
+        p,
+        "adi_soglie_2025",
+        "--trace",
+        h,
+    ]);
+    assert!(
+        text.contains("condition ISEE under the threshold") && text.contains("=> "),
+        "{text}"
+    );
     let audit = ok(&["audit", "show", "--project", p, "--format", "json"]);
-    assert!(audit.contains("simulation_trace") && audit.contains(h), "the trace is audited");
+    assert!(
+        audit.contains("simulation_trace") && audit.contains(h),
+        "the trace is audited"
+    );
     assert!(audit.contains("non_take_up"), "the list is audited");
 }
 
@@ -193,7 +275,11 @@ fn simulate_refuses_unknown_scenarios_and_broken_rules_with_exit_code_2() {
     let out = datalab(&["simulate", "--project", p, "adi_soglie_2052"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no scenario `adi_soglie_2052`") && err.contains("did you mean `adi_soglie_2025`?"), "{err}");
+    assert!(
+        err.contains("no scenario `adi_soglie_2052`")
+            && err.contains("did you mean `adi_soglie_2025`?"),
+        "{err}"
+    );
 
     let rule = lab.join("simulations/rules/adi_2024.toml");
     let text = std::fs::read_to_string(&rule).expect("rule");
@@ -207,7 +293,9 @@ fn simulate_refuses_unknown_scenarios_and_broken_rules_with_exit_code_2() {
         .expect("the condition's line")
         + 1;
     assert!(
-        err.contains(&format!("adi_2024.toml:{line}:")) && err.contains("unknown name `isee_mx`") && err.contains("did you mean `isee_max`?"),
+        err.contains(&format!("adi_2024.toml:{line}:"))
+            && err.contains("unknown name `isee_mx`")
+            && err.contains("did you mean `isee_max`?"),
         "{err}"
     );
 }

@@ -24,7 +24,10 @@ pub fn policy_rules(policy: &Policy, attributes: Vec<String>) -> Vec<Box<dyn Rul
     };
     let mut r: Vec<Box<dyn Rule>> = vec![
         Box::new(rules::Frequency::new(policy.threshold, zeros, policy.range)),
-        Box::new(rules::Dominance::new(policy.dominance.n, policy.dominance.k)),
+        Box::new(rules::Dominance::new(
+            policy.dominance.n,
+            policy.dominance.k,
+        )),
         Box::new(rules::PPercent::new(policy.p)),
     ];
     if policy.group && !attributes.is_empty() {

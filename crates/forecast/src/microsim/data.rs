@@ -16,11 +16,23 @@ use std::path::Path;
 
 /// The household variables rules may read: (name, meaning).
 pub const VARIABLES: &[(&str, &str)] = &[
-    ("isee", "ISEE of the household's latest declaration of the year (euro)"),
-    ("isr", "ISR: the declaration's income indicator, yearly household income (euro)"),
+    (
+        "isee",
+        "ISEE of the household's latest declaration of the year (euro)",
+    ),
+    (
+        "isr",
+        "ISR: the declaration's income indicator, yearly household income (euro)",
+    ),
     ("isp", "ISP: the declaration's wealth indicator (euro)"),
-    ("isee_scale", "the ISEE equivalence scale of the declaration"),
-    ("oecd_scale", "OECD-modified equivalence scale from the register composition"),
+    (
+        "isee_scale",
+        "the ISEE equivalence scale of the declaration",
+    ),
+    (
+        "oecd_scale",
+        "OECD-modified equivalence scale from the register composition",
+    ),
     ("eq_income", "ISR / oecd_scale (euro)"),
     ("members", "members in the register on 31 December"),
     ("minors", "members under 18"),
@@ -30,17 +42,32 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("over_60", "members aged 60 or more"),
     ("elderly", "members aged 65 or more"),
     ("elderly_75_plus", "members aged 75 or more"),
-    ("head_age", "age of the register's household head (the eldest member if none)"),
-    ("household_type", "persona sola, coppia senza figli, coppia con figli, monogenitore, altro"),
-    ("citizenship_group", "italiana, straniera, non nota (of the household head)"),
+    (
+        "head_age",
+        "age of the register's household head (the eldest member if none)",
+    ),
+    (
+        "household_type",
+        "persona sola, coppia senza figli, coppia con figli, monogenitore, altro",
+    ),
+    (
+        "citizenship_group",
+        "italiana, straniera, non nota (of the household head)",
+    ),
     ("zone", "statistical zone"),
     ("district", "district"),
     (
         "resident_years",
         "consecutive year-end register snapshots, up to the year, listing the longest-resident member (at most the years the register covers)",
     ),
-    ("min_income_measure", "minimum-income measure received in the year (SIA, REI, RdC, PdC, ADI, SFL), or \"\""),
-    ("min_income_paid", "minimum income paid in the year (euro, 0 if none)"),
+    (
+        "min_income_measure",
+        "minimum-income measure received in the year (SIA, REI, RdC, PdC, ADI, SFL), or \"\"",
+    ),
+    (
+        "min_income_paid",
+        "minimum income paid in the year (euro, 0 if none)",
+    ),
 ];
 
 /// The names of [`VARIABLES`].
@@ -146,7 +173,13 @@ pub fn households(data_dir: &Path, year: i32) -> Result<Vec<Household>, Microsim
                     .map_err(|e| MicrosimError::Data(e.to_string()))?;
                 let c = c.as_string::<i32>();
                 (0..c.len())
-                    .map(|i| Value::Text(if c.is_null(i) { String::new() } else { c.value(i).to_string() }))
+                    .map(|i| {
+                        Value::Text(if c.is_null(i) {
+                            String::new()
+                        } else {
+                            c.value(i).to_string()
+                        })
+                    })
                     .collect()
             } else {
                 let c = arrow::compute::cast(col, &DataType::Float64)
@@ -195,14 +228,20 @@ pub fn households(data_dir: &Path, year: i32) -> Result<Vec<Household>, Microsim
                 let c = arrow::compute::cast(b.column(0), &DataType::Int64).ok();
                 c.map(|c| {
                     let c = c.as_primitive::<arrow::datatypes::Int64Type>().clone();
-                    (0..c.len()).map(|i| c.value(i).to_string()).collect::<Vec<_>>()
+                    (0..c.len())
+                        .map(|i| c.value(i).to_string())
+                        .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
             })
             .collect();
         return Err(MicrosimError::Data(format!(
             "no household filed an ISEE declaration in {year}: the simulation needs household incomes (years with data: {})",
-            if list.is_empty() { "none".into() } else { list.join(", ") }
+            if list.is_empty() {
+                "none".into()
+            } else {
+                list.join(", ")
+            }
         )));
     }
     Ok(out)

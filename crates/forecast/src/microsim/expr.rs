@@ -157,10 +157,25 @@ mod tests {
     fn division_is_exact_and_numbers_mix() {
         assert_eq!(eval("7 / 2", &[]), Value::Num(3.5));
         assert_eq!(eval("1 + 2.5", &[]), Value::Num(3.5));
-        assert_eq!(eval("max(0, 6000 * s - y)", &[("s", Value::Num(1.4)), ("y", Value::Num(3000.0))]), Value::Num(5400.0));
-        assert_eq!(eval("if m > 2 { 1 } else { 0 }", &[("m", Value::Num(3.0))]), Value::Num(1.0));
         assert_eq!(
-            eval("t == \"monogenitore\" && m >= 1", &[("t", Value::Text("monogenitore".into())), ("m", Value::Num(1.0))]),
+            eval(
+                "max(0, 6000 * s - y)",
+                &[("s", Value::Num(1.4)), ("y", Value::Num(3000.0))]
+            ),
+            Value::Num(5400.0)
+        );
+        assert_eq!(
+            eval("if m > 2 { 1 } else { 0 }", &[("m", Value::Num(3.0))]),
+            Value::Num(1.0)
+        );
+        assert_eq!(
+            eval(
+                "t == \"monogenitore\" && m >= 1",
+                &[
+                    ("t", Value::Text("monogenitore".into())),
+                    ("m", Value::Num(1.0))
+                ]
+            ),
             Value::Bool(true)
         );
     }

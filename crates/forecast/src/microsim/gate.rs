@@ -129,7 +129,11 @@ pub fn protect(
     };
     let mut tables = Vec::new();
     for (by, dim, at) in [
-        ("decile", decile.clone(), &(|h: usize| deciles[h] as usize) as &dyn Fn(usize) -> usize),
+        (
+            "decile",
+            decile.clone(),
+            &(|h: usize| deciles[h] as usize) as &dyn Fn(usize) -> usize,
+        ),
         ("zone", zone.clone(), &zone_of as &dyn Fn(usize) -> usize),
     ] {
         tables.push(table(

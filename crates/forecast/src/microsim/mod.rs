@@ -54,7 +54,10 @@ pub enum MicrosimError {
 impl MicrosimError {
     /// Whether the user's input (project files, names, data) is at fault: exit code 2.
     pub fn is_input(&self) -> bool {
-        !matches!(self, MicrosimError::Io { .. } | MicrosimError::Disclosure(_))
+        !matches!(
+            self,
+            MicrosimError::Io { .. } | MicrosimError::Disclosure(_)
+        )
     }
 }
 

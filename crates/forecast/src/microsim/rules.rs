@@ -239,12 +239,7 @@ fn version(v: &Spanned<u32>, e: &mut Errors) {
 
 /// Compiles an expression written at `s`, checking that it reads only `allowed` names (or
 /// amounts of other rules).
-fn compile(
-    s: &Spanned<String>,
-    key: &str,
-    allowed: &[&str],
-    e: &mut Errors,
-) -> Option<Located> {
+fn compile(s: &Spanned<String>, key: &str, allowed: &[&str], e: &mut Errors) -> Option<Located> {
     let (line, _) = line_col(e.text, s.span().start);
     // a multi-line string starts on the line after its opening quotes
     let opening = &e.text[s.span().start..];
@@ -293,7 +288,8 @@ pub fn parse_rule(
     text: &str,
     variables: &[&str],
 ) -> Result<BenefitRule, Vec<ConfigError>> {
-    let raw: RawRule = toml::from_str(text).map_err(|err| vec![from_toml_error(file, text, &err)])?;
+    let raw: RawRule =
+        toml::from_str(text).map_err(|err| vec![from_toml_error(file, text, &err)])?;
     let mut e = Errors {
         file,
         text,
@@ -317,7 +313,10 @@ pub fn parse_rule(
         );
     }
     let valid_from = date_of(&raw.valid_from, "valid_from", &mut e);
-    let valid_to = raw.valid_to.as_ref().and_then(|d| date_of(d, "valid_to", &mut e));
+    let valid_to = raw
+        .valid_to
+        .as_ref()
+        .and_then(|d| date_of(d, "valid_to", &mut e));
     if let (Some(f), Some(t), Some(s)) = (valid_from, valid_to, raw.valid_to.as_ref())
         && t < f
     {
@@ -481,7 +480,10 @@ impl RuleSet {
         };
         let rules = read(RULES_DIR)?;
         let scenarios = read(SCENARIOS_DIR)?;
-        let r: Vec<(&Path, &str)> = rules.iter().map(|(p, t)| (p.as_path(), t.as_str())).collect();
+        let r: Vec<(&Path, &str)> = rules
+            .iter()
+            .map(|(p, t)| (p.as_path(), t.as_str()))
+            .collect();
         let s: Vec<(&Path, &str)> = scenarios
             .iter()
             .map(|(p, t)| (p.as_path(), t.as_str()))

@@ -176,9 +176,17 @@ pub fn evaluate(
             notes: Vec::new(),
         };
         if let Some(r) = &rule.received {
-            let got = r.expr.eval(&mut scope).map_err(|m| eval_err(rule, r, h, m))?;
+            let got = r
+                .expr
+                .eval(&mut scope)
+                .map_err(|m| eval_err(rule, r, h, m))?;
             let Value::Bool(b) = got else {
-                return Err(eval_err(rule, r, h, format!("expected true or false, got {got}")));
+                return Err(eval_err(
+                    rule,
+                    r,
+                    h,
+                    format!("expected true or false, got {got}"),
+                ));
             };
             rt.received = Some(b);
             if b {
@@ -197,7 +205,10 @@ pub fn evaluate(
         } else {
             let mut eligible = true;
             for c in &rule.conditions {
-                let got = c.at.expr.eval(&mut local).map_err(|m| eval_err(rule, &c.at, h, m))?;
+                let got =
+                    c.at.expr
+                        .eval(&mut local)
+                        .map_err(|m| eval_err(rule, &c.at, h, m))?;
                 let Value::Bool(b) = got else {
                     return Err(eval_err(
                         rule,
@@ -221,7 +232,10 @@ pub fn evaluate(
             if eligible {
                 outcome.eligible.push(id.clone());
                 for s in &rule.steps {
-                    let got = s.at.expr.eval(&mut local).map_err(|m| eval_err(rule, &s.at, h, m))?;
+                    let got =
+                        s.at.expr
+                            .eval(&mut local)
+                            .map_err(|m| eval_err(rule, &s.at, h, m))?;
                     if trace {
                         rt.steps.push(TraceStep {
                             name: s.name.clone(),
@@ -234,9 +248,17 @@ pub fn evaluate(
                     local.push_dynamic(s.name.clone(), to_dynamic(&got));
                 }
                 let a = &rule.amount;
-                let got = a.expr.eval(&mut local).map_err(|m| eval_err(rule, a, h, m))?;
+                let got = a
+                    .expr
+                    .eval(&mut local)
+                    .map_err(|m| eval_err(rule, a, h, m))?;
                 let Value::Num(x) = got else {
-                    return Err(eval_err(rule, a, h, format!("an amount must be a number, got {got}")));
+                    return Err(eval_err(
+                        rule,
+                        a,
+                        h,
+                        format!("an amount must be a number, got {got}"),
+                    ));
                 };
                 if !x.is_finite() {
                     return Err(eval_err(rule, a, h, format!("the amount is {x}")));
@@ -262,7 +284,10 @@ pub fn evaluate(
         }
         outcome.amounts.push((id.clone(), rt.value));
         outcome.total += rt.value;
-        scope.push_dynamic(format!("{AMOUNT_PREFIX}{id}"), rhai::Dynamic::from_float(rt.value));
+        scope.push_dynamic(
+            format!("{AMOUNT_PREFIX}{id}"),
+            rhai::Dynamic::from_float(rt.value),
+        );
         traces.push(rt);
     }
     let t = trace.then(|| Trace {
@@ -301,18 +326,29 @@ impl Trace {
             self.household, self.scenario, self.date
         );
         let step = |out: &mut String, kind: &str, s: &TraceStep| {
-            let ops: Vec<String> = s.operands.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let ops: Vec<String> = s
+                .operands
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect();
             out.push_str(&format!(
                 "    {kind} {}: {}  [{}]\n      with {}\n      = {}\n",
                 s.name,
                 s.expression.trim(),
                 s.at,
-                if ops.is_empty() { "no operand".into() } else { ops.join(", ") },
+                if ops.is_empty() {
+                    "no operand".into()
+                } else {
+                    ops.join(", ")
+                },
                 s.result
             ));
         };
         for r in &self.rules {
-            out.push_str(&format!("  rule {} ({}), valid {}\n", r.rule, r.name, r.validity));
+            out.push_str(&format!(
+                "  rule {} ({}), valid {}\n",
+                r.rule, r.name, r.validity
+            ));
             for c in &r.conditions {
                 step(&mut out, "condition", c);
             }

@@ -101,23 +101,37 @@ fn seven() -> Vec<Household> {
         // h1: lone parent, 2 minors: scale 1 + 0.3 = 1.3
         //   baseline 6000 x 1.3 - 4000 = 7800 - 4000 = 3800; reform 6500 x 1.3 - 4000 = 4450;
         //   no contribution (ADI > 0). Receives the ADI.
-        hh("h1", "Z01", 5000.0, 4000.0, 3.0, 1.6, 2.0, 0.0, 35.0, 6.0, "ADI"),
+        hh(
+            "h1", "Z01", 5000.0, 4000.0, 3.0, 1.6, 2.0, 0.0, 35.0, 6.0, "ADI",
+        ),
         // h2: ISEE exactly at the 2024 threshold (<= holds); two members over 60, head 66:
         //   scale 1 + 0.4 x (2 - 1) = 1.4; baseline 8400 - 5000 = 3400; reform 9100 - 5000
         //   = 4100. Receives nothing: non-take-up.
-        hh("h2", "Z01", 9360.0, 5000.0, 2.0, 1.5, 0.0, 2.0, 66.0, 6.0, ""),
+        hh(
+            "h2", "Z01", 9360.0, 5000.0, 2.0, 1.5, 0.0, 2.0, 66.0, 6.0, "",
+        ),
         // h3: ISEE one cent above the 2024 threshold: baseline 0; reform scale 1.15,
         //   7475 - 6000 = 1475.
-        hh("h3", "Z01", 9360.01, 6000.0, 2.0, 1.3, 1.0, 0.0, 40.0, 3.0, ""),
+        hh(
+            "h3", "Z01", 9360.01, 6000.0, 2.0, 1.3, 1.0, 0.0, 40.0, 3.0, "",
+        ),
         // h4: ISEE 12,000: no ADI in either; reform contribution 300 x 2 = 600.
-        hh("h4", "Z02", 12000.0, 20000.0, 4.0, 2.1, 2.0, 0.0, 45.0, 6.0, ""),
+        hh(
+            "h4", "Z02", 12000.0, 20000.0, 4.0, 2.1, 2.0, 0.0, 45.0, 6.0, "",
+        ),
         // h5: single adult of 40, no minor, nobody over 60: no ADI, no contribution.
-        hh("h5", "Z02", 4000.0, 3000.0, 1.0, 1.0, 0.0, 0.0, 40.0, 6.0, ""),
+        hh(
+            "h5", "Z02", 4000.0, 3000.0, 1.0, 1.0, 0.0, 0.0, 40.0, 6.0, "",
+        ),
         // h6: resident for 1 year only (< 2): no ADI; reform contribution 300 x 1 = 300.
-        hh("h6", "Z02", 3000.0, 2000.0, 2.0, 1.3, 1.0, 0.0, 30.0, 1.0, ""),
+        hh(
+            "h6", "Z02", 3000.0, 2000.0, 2.0, 1.3, 1.0, 0.0, 30.0, 1.0, "",
+        ),
         // h7: eligible by the conditions but income too high in 2024: 6000 x 1.15 - 7000 =
         //   -100 -> 0; reform 7475 - 7000 = 475 (no contribution: ADI > 0).
-        hh("h7", "Z02", 9000.0, 7000.0, 2.0, 1.3, 1.0, 0.0, 30.0, 6.0, ""),
+        hh(
+            "h7", "Z02", 9000.0, 7000.0, 2.0, 1.3, 1.0, 0.0, 30.0, 6.0, "",
+        ),
     ]
 }
 
@@ -143,7 +157,10 @@ fn hand_computed_households_under_baseline_and_reform() {
     // the reform's amounts by rule for h4: the contribution only
     assert_eq!(
         reform[3].amounts,
-        vec![("adi_2024".to_string(), 0.0), ("contributo_minori".to_string(), 600.0)]
+        vec![
+            ("adi_2024".to_string(), 0.0),
+            ("contributo_minori".to_string(), 600.0)
+        ]
     );
     let b = summarize(&hs, &base);
     let r = summarize(&hs, &reform);
@@ -171,7 +188,11 @@ fn rules_apply_only_between_their_dates() {
     assert!(close(o.amounts[1].1, 4450.0));
     let t = t.unwrap();
     assert!(!t.rules[0].in_force);
-    assert!(t.rules[0].notes[0].contains("not in force on 2025-01-01"), "{:?}", t.rules[0].notes);
+    assert!(
+        t.rules[0].notes[0].contains("not in force on 2025-01-01"),
+        "{:?}",
+        t.rules[0].notes
+    );
     assert!(t.rules[0].conditions.is_empty());
 }
 
@@ -180,14 +201,20 @@ fn the_trace_explains_each_condition_and_formula() {
     let set = shipped(&[]);
     let (_, t) = evaluate(&set, set.scenario("baseline").unwrap(), &seven()[0], true).unwrap();
     let t = t.unwrap();
-    assert_eq!((t.household.as_str(), t.scenario.as_str(), t.date.as_str()), ("h1", "baseline", "2024-12-31"));
+    assert_eq!(
+        (t.household.as_str(), t.scenario.as_str(), t.date.as_str()),
+        ("h1", "baseline", "2024-12-31")
+    );
     let r = &t.rules[0];
     assert!(r.in_force && r.eligible);
     let c = &r.conditions[0];
     assert_eq!(c.expression, "isee <= isee_max");
     assert_eq!(
         c.operands,
-        vec![("isee".to_string(), "5000".to_string()), ("isee_max".to_string(), "9360".to_string())]
+        vec![
+            ("isee".to_string(), "5000".to_string()),
+            ("isee_max".to_string(), "9360".to_string())
+        ]
     );
     assert_eq!(c.result, "true");
     assert!(c.at.starts_with("r/adi_2024.toml:"), "{}", c.at);
@@ -205,7 +232,10 @@ fn the_trace_explains_each_condition_and_formula() {
     assert_eq!(a.result, "3800");
     assert_eq!(r.received, Some(true));
     let text = t.to_text();
-    assert!(text.contains("with income_base = 6000, scale = 1.3, isr = 4000"), "{text}");
+    assert!(
+        text.contains("with income_base = 6000, scale = 1.3, isr = 4000"),
+        "{text}"
+    );
     assert!(text.contains("total: 3800 euro a year"), "{text}");
     // h7 in 2024: eligible by the conditions, but the income is above 6000 x 1.15 = 6900
     let (_, t7) = evaluate(&set, set.scenario("baseline").unwrap(), &seven()[6], true).unwrap();
@@ -264,7 +294,21 @@ fn poverty_and_gini_after_transfers_by_hand() {
 #[test]
 fn deciles_of_ten_equal_weights_are_one_each() {
     let hs: Vec<Household> = (1..=10)
-        .map(|i| hh(&format!("h{i}"), "Z01", 0.0, i as f64, 1.0, 1.0, 0.0, 0.0, 40.0, 6.0, ""))
+        .map(|i| {
+            hh(
+                &format!("h{i}"),
+                "Z01",
+                0.0,
+                i as f64,
+                1.0,
+                1.0,
+                0.0,
+                0.0,
+                40.0,
+                6.0,
+                "",
+            )
+        })
         .collect();
     assert_eq!(deciles(&hs), (1..=10).collect::<Vec<u8>>());
 }
@@ -274,9 +318,25 @@ fn the_gate_hides_a_small_cell_and_names_its_rule() {
     let set = shipped(&[]);
     // twelve households like h3 in zone Z01 (winners of 1475 each) and one in Z02
     let mut hs: Vec<Household> = (0..12)
-        .map(|i| hh(&format!("a{i:02}"), "Z01", 9360.01, 6000.0, 2.0, 1.3, 1.0, 0.0, 40.0, 3.0, ""))
+        .map(|i| {
+            hh(
+                &format!("a{i:02}"),
+                "Z01",
+                9360.01,
+                6000.0,
+                2.0,
+                1.3,
+                1.0,
+                0.0,
+                40.0,
+                3.0,
+                "",
+            )
+        })
         .collect();
-    hs.push(hh("b00", "Z02", 9360.01, 6000.0, 2.0, 1.3, 1.0, 0.0, 40.0, 3.0, ""));
+    hs.push(hh(
+        "b00", "Z02", 9360.01, 6000.0, 2.0, 1.3, 1.0, 0.0, 40.0, 3.0, "",
+    ));
     let base = run_scenario(&set, set.scenario("baseline").unwrap(), &hs, &|| {}).unwrap();
     let reform = run_scenario(&set, set.scenario("adi_soglie_2025").unwrap(), &hs, &|| {}).unwrap();
     let (bs, rs) = (summarize(&hs, &base), summarize(&hs, &reform));
@@ -300,7 +360,10 @@ fn the_gate_hides_a_small_cell_and_names_its_rule() {
     assert_eq!(gains.cell(&["Total"]).unwrap().value, Some(19175.0));
     // 13 households are fewer than the policy's minimum sample: no Gini, no poverty rate
     let gini = g.statistics["gini_scenario"].get();
-    assert_eq!((gini.value, gini.rule.as_deref()), (None, Some("min-sample")));
+    assert_eq!(
+        (gini.value, gini.rule.as_deref()),
+        (None, Some("min-sample"))
+    );
 }
 
 fn errors(rules: &[(&str, &str)], scenarios: &[(&str, &str)]) -> Vec<String> {
@@ -312,27 +375,44 @@ fn errors(rules: &[(&str, &str)], scenarios: &[(&str, &str)]) -> Vec<String> {
     }
 }
 
-const RULE_HEAD: &str = "format_version = 1\nname = \"x\"\nvalid_from = 2024-01-01\n[parameters]\nisee_max = 9360\n";
+const RULE_HEAD: &str =
+    "format_version = 1\nname = \"x\"\nvalid_from = 2024-01-01\n[parameters]\nisee_max = 9360\n";
 
 #[test]
 fn rule_file_errors_name_file_line_and_key() {
     // an unknown name, with the closest one as a hint (line 7)
-    let text = format!("{RULE_HEAD}[[conditions]]\nname = \"c\"\nwhen = \"isee <= isee_maxx\"\n[amount]\nformula = \"1\"\n");
+    let text = format!(
+        "{RULE_HEAD}[[conditions]]\nname = \"c\"\nwhen = \"isee <= isee_maxx\"\n[amount]\nformula = \"1\"\n"
+    );
     let e = errors(&[("sim/rules/a.toml", &text)], &[]);
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].starts_with("sim/rules/a.toml:8:"), "{}", e[0]);
-    assert!(e[0].contains("key `conditions[0].when`") && e[0].contains("unknown name `isee_maxx`"), "{}", e[0]);
+    assert!(
+        e[0].contains("key `conditions[0].when`") && e[0].contains("unknown name `isee_maxx`"),
+        "{}",
+        e[0]
+    );
     assert!(e[0].contains("did you mean `isee_max`?"), "{}", e[0]);
 
     // a syntax error on the second line of a multi-line formula (file line 9)
     let text = format!("{RULE_HEAD}[amount]\nformula = \"\"\"\nmax(0,\n 6000 +* isr)\"\"\"\n");
     let e = errors(&[("sim/rules/b.toml", &text)], &[]);
     assert!(e[0].starts_with("sim/rules/b.toml:9:"), "{}", e[0]);
-    assert!(e[0].contains("key `amount.formula`: cannot parse"), "{}", e[0]);
+    assert!(
+        e[0].contains("key `amount.formula`: cannot parse"),
+        "{}",
+        e[0]
+    );
 
     // a misspelt key, located by toml
     let text = RULE_HEAD.replace("valid_from", "valid_form");
-    let e = errors(&[("sim/rules/c.toml", &format!("{text}[amount]\nformula = \"1\"\n"))], &[]);
+    let e = errors(
+        &[(
+            "sim/rules/c.toml",
+            &format!("{text}[amount]\nformula = \"1\"\n"),
+        )],
+        &[],
+    );
     assert!(e[0].starts_with("sim/rules/c.toml:3:"), "{}", e[0]);
     assert!(e[0].contains("did you mean `valid_from`?"), "{}", e[0]);
 
@@ -342,7 +422,11 @@ fn rule_file_errors_name_file_line_and_key() {
         "valid_from = 2024-01-01\nvalid_to = 2023-12-31\n",
     );
     let e = errors(&[("sim/rules/d.toml", &text)], &[]);
-    assert!(e[0].starts_with("sim/rules/d.toml:4:") && e[0].contains("before valid_from"), "{}", e[0]);
+    assert!(
+        e[0].starts_with("sim/rules/d.toml:4:") && e[0].contains("before valid_from"),
+        "{}",
+        e[0]
+    );
 }
 
 #[test]
@@ -350,7 +434,11 @@ fn scenario_errors_name_file_line_and_key() {
     let rule = format!("{RULE_HEAD}[amount]\nformula = \"isee_max\"\n");
     let later = format!("{RULE_HEAD}[amount]\nformula = \"amount_b\"\n");
     let e = errors(
-        &[("r/a.toml", &rule), ("r/b.toml", &rule), ("r/c.toml", &later)],
+        &[
+            ("r/a.toml", &rule),
+            ("r/b.toml", &rule),
+            ("r/c.toml", &later),
+        ],
         &[
             (
                 "s/base.toml",
@@ -363,19 +451,25 @@ fn scenario_errors_name_file_line_and_key() {
         ],
     );
     assert!(
-        e.iter().any(|x| x.starts_with("s/base.toml:4:") && x.contains("no rule `bb`") && x.contains("did you mean `b`?")),
+        e.iter().any(|x| x.starts_with("s/base.toml:4:")
+            && x.contains("no rule `bb`")
+            && x.contains("did you mean `b`?")),
         "{e:?}"
     );
     assert!(
-        e.iter().any(|x| x.starts_with("s/reform.toml:5:") && x.contains("rule `c` reads `amount_b`")),
+        e.iter()
+            .any(|x| x.starts_with("s/reform.toml:5:") && x.contains("rule `c` reads `amount_b`")),
         "{e:?}"
     );
     assert!(
-        e.iter().any(|x| x.starts_with("s/reform.toml:7:") && x.contains("no parameter `isee_mx`") && x.contains("did you mean `isee_max`?")),
+        e.iter().any(|x| x.starts_with("s/reform.toml:7:")
+            && x.contains("no parameter `isee_mx`")
+            && x.contains("did you mean `isee_max`?")),
         "{e:?}"
     );
     assert!(
-        e.iter().any(|x| x.starts_with("s/reform.toml:") && x.contains("rule `a` is not among the scenario's rules")),
+        e.iter().any(|x| x.starts_with("s/reform.toml:")
+            && x.contains("rule `a` is not among the scenario's rules")),
         "{e:?}"
     );
 }
@@ -397,5 +491,8 @@ fn a_negative_amount_is_explained_and_paid_as_zero() {
     assert_eq!(o.total, 0.0);
     let r = &t.unwrap().rules[0];
     assert_eq!(r.amount.as_ref().unwrap().result, "-4360");
-    assert_eq!(r.notes, vec!["the formula gives -4360: no benefit (0)".to_string()]);
+    assert_eq!(
+        r.notes,
+        vec!["the formula gives -4360: no benefit (0)".to_string()]
+    );
 }
