@@ -91,6 +91,10 @@ enum Command {
     /// maps, territory profiles, the map of services, reports and open data, in Italian and
     /// English, working from disk.
     Site(cmd::site::Args),
+    /// Microsimulation of benefit rules (`simulations/`) on the household microdata: a
+    /// scenario against its baseline, through the disclosure gate; a household's trace
+    /// (lab-side); the non-take-up list for the custodian.
+    Simulate(cmd::simulate::Args),
     /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the dashboard over a project.
     Serve(cmd::serve::Args),
     /// The server's local accounts: add, list, password, disable, enable, API tokens.
@@ -144,6 +148,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a, quiet),
         Command::Report(a) => cmd::report::run(a, quiet),
         Command::Site(a) => cmd::site::run(a, quiet),
+        Command::Simulate(a) => cmd::simulate::run(a, quiet),
         Command::Serve(a) => cmd::serve::run(a, quiet),
         Command::User(a) => cmd::user::run(a, quiet),
         Command::Audit(a) => cmd::audit::run(a, quiet),

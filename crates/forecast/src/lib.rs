@@ -5,5 +5,6 @@
 //! register tables and household microdata, and sends what leaves the lab through the
 //! disclosure gate.
 
+pub mod microsim;
 pub mod projection;
 pub mod ts;

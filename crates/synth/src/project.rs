@@ -620,8 +620,43 @@ household_key = \"household_pid\"
     for (file, text) in REPORTS {
         write_file(ctx.root, &format!("lab/reports/{file}"), text, 0, manifest)?;
     }
+    for (file, text) in SIMULATIONS {
+        write_file(
+            ctx.root,
+            &format!("lab/simulations/{file}"),
+            text,
+            0,
+            manifest,
+        )?;
+    }
     Ok(())
 }
+
+/// The benefit rules and scenarios of the synthetic city (`datalab simulate`): the Assegno di
+/// inclusione with its 2024 and 2025 rules (simplified models), a hypothetical municipal
+/// contribution, a baseline and a reform.
+const SIMULATIONS: &[(&str, &str)] = &[
+    (
+        "rules/adi_2024.toml",
+        include_str!("../../forecast/simulations/rules/adi_2024.toml"),
+    ),
+    (
+        "rules/adi_2025.toml",
+        include_str!("../../forecast/simulations/rules/adi_2025.toml"),
+    ),
+    (
+        "rules/contributo_minori.toml",
+        include_str!("../../forecast/simulations/rules/contributo_minori.toml"),
+    ),
+    (
+        "scenarios/baseline.toml",
+        include_str!("../../forecast/simulations/scenarios/baseline.toml"),
+    ),
+    (
+        "scenarios/adi_soglie_2025.toml",
+        include_str!("../../forecast/simulations/scenarios/adi_soglie_2025.toml"),
+    ),
+];
 
 /// The report templates of the synthetic city (`datalab report NAME`): the annual report, a
 /// thematic report on older people and a district profile, each in Italian and English.

@@ -27,6 +27,7 @@ pub mod release;
 pub mod report;
 pub mod scan;
 pub mod serve;
+pub mod simulate;
 pub mod site;
 pub mod status;
 pub mod synth;

@@ -18,5 +18,6 @@ mod registry;
 mod release;
 mod report;
 mod server;
+mod simulate;
 mod site;
 mod support;

@@ -6,6 +6,7 @@
 //! ad-hoc table, an indicator whose numerator is an amount) wait for an output checker's
 //! approval of their exact content; until every output is checked nothing is released.
 
+pub mod adhoc;
 pub mod files;
 pub mod frame;
 mod run;

@@ -312,27 +312,7 @@ impl Gate<'_> {
     }
 
     fn rules(&self, attributes: Vec<String>) -> Vec<Box<dyn Rule>> {
-        let zeros = if self.policy.zeros == "sensitive" {
-            rules::Zeros::Sensitive
-        } else {
-            rules::Zeros::Publish
-        };
-        let mut r: Vec<Box<dyn Rule>> = vec![
-            Box::new(rules::Frequency::new(
-                self.policy.threshold,
-                zeros,
-                self.policy.range,
-            )),
-            Box::new(rules::Dominance::new(
-                self.policy.dominance.n,
-                self.policy.dominance.k,
-            )),
-            Box::new(rules::PPercent::new(self.policy.p)),
-        ];
-        if self.policy.group && !attributes.is_empty() {
-            r.push(Box::new(rules::Group::new(attributes)));
-        }
-        r
+        super::adhoc::policy_rules(&self.policy, attributes)
     }
 
     /// Cells of earlier releases of the same frame: (index here, value published there).
