@@ -11,15 +11,14 @@
 //! rate and `--latency-correction` measures each request from when it was due, not from when a
 //! connection was free (no coordinated omission). The server and oha share the machine's cores.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::Value;
 
 mod common;
 
-use common::{arg, datalab, released_city};
+use common::{arg, released_city};
 
 /// Connections oha keeps open (enough that none waits at 200 requests/s).
 const CONNECTIONS: &str = "32";
@@ -180,26 +179,7 @@ struct Server {
 
 impl Server {
     fn start(lab: &Path) -> Server {
-        let mut child = datalab()
-            .args([
-                "serve",
-                "--quiet",
-                "--insecure-cookies",
-                "--addr",
-                "127.0.0.1:0",
-            ])
-            .arg("--project")
-            .arg(lab)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("datalab serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let base = line.trim().to_string();
-        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        let (child, base) = common::serve::spawn(lab);
         Server { child, base }
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the benchmarks: run a command and measure it.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::process::Command;
 use std::time::Instant;
 

@@ -1,10 +1,12 @@
 //! `datalab serve`: the real server over a released synthetic city, driven over HTTP.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use serde_json::{Value, json};
+
+#[path = "../../benches/common/serve.rs"]
+mod serve;
 
 use crate::support::{datalab_with, ok, ok_with, released_city, s};
 
@@ -71,26 +73,7 @@ pub struct Creds {
 impl Server {
     /// Starts the server on a free port of the loopback.
     pub fn start(lab: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_datalab"))
-            .args([
-                "serve",
-                "--quiet",
-                "--project",
-                s(lab),
-                "--addr",
-                "127.0.0.1:0",
-                "--insecure-cookies",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("datalab serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let base = line.trim().to_string();
-        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        let (child, base) = serve::spawn(lab);
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
