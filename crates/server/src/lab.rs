@@ -18,7 +18,6 @@ use report::released::{Obs, Publication};
 
 use crate::error::ApiError;
 
-
 /// How often the server looks for new releases on disk.
 const RELOAD_EVERY: Duration = Duration::from_secs(2);
 

@@ -204,6 +204,15 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         eprintln!(
             "  datalab user add anna --role analyst --project {p}   (then log in on the dashboard's Lab page)"
         );
+        eprintln!(
+            "  datalab forecast --project {p} social_service_users --territory Q1 --horizon 3y --backtest"
+        );
+        eprintln!(
+            "  datalab projection --project {p} --to 2035 --demand elderly_80_alone   (people aged 80+ living alone per zone)"
+        );
+        eprintln!(
+            "  datalab simulate --project {p} adi_soglie_2025   (a reform of the Assegno di inclusione vs its baseline)"
+        );
         eprintln!("  datalab serve --project {p}   (the API and the dashboard)");
     }
     use std::io::IsTerminal;
