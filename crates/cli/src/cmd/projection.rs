@@ -5,7 +5,7 @@
 
 use crate::{Format, ProjectArg};
 use anyhow::Context as _;
-use engine::{Engine, Warehouse};
+use engine::Engine;
 use forecast::projection::{
     self, ByAge, DemandProjection, OPEN_AGE, Projection, Rates, Sex, publish, scenario, warehouse,
 };
@@ -84,14 +84,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         )
         .into());
     }
-    let Some(wh) = Warehouse::open_existing(&project.data_dir())? else {
-        return Err(super::UsageError(format!(
-            "{} has never been built: run `datalab build --project {}` first",
-            project.root.display(),
-            project.root.display()
-        ))
-        .into());
-    };
+    let wh = super::query::built_warehouse(&project)?;
     let spinner = crate::progress::spinner(quiet, "reading the register");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

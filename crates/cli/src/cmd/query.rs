@@ -33,18 +33,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Runs SQL over the project's current snapshots.
-pub fn query(
-    project: &project::Project,
-    sql: &str,
-) -> anyhow::Result<Vec<arrow_batch::RecordBatch>> {
-    let Some(wh) = Warehouse::open_existing(&project.data_dir())? else {
-        return Err(super::UsageError(format!(
+/// The project's warehouse, or a usage error telling to build it first.
+pub fn built_warehouse(project: &project::Project) -> anyhow::Result<Warehouse> {
+    Warehouse::open_existing(&project.data_dir())?.ok_or_else(|| {
+        super::UsageError(format!(
             "{} has never been built: run `datalab build --project {}` first",
             project.root.display(),
             project.root.display()
         ))
-        .into());
-    };
+        .into()
+    })
+}
+
+pub fn query(
+    project: &project::Project,
+    sql: &str,
+) -> anyhow::Result<Vec<arrow_batch::RecordBatch>> {
+    let wh = built_warehouse(project)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
