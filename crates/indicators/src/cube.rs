@@ -33,7 +33,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 use engine::{BuildLock, Derived, Engine, SnapshotInfo, Warehouse};
 use ingest::{Action, IngestError};
 use model::{Definition, Estimate, Hierarchy, Indicator, IndicatorPeriod, Measure};
-use project::Project;
+use project::{ForecastConfig, Project};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,7 +45,7 @@ pub const INDICATORS: &str = "indicators";
 /// The territory hierarchy, one row per territory.
 pub const TERRITORIES: &str = "territories";
 /// Bumped when a change to the cube's computation can change its values: all recomputed.
-pub const CUBE_VERSION: u32 = 1;
+pub const CUBE_VERSION: u32 = 2;
 
 const STEP: &str = "indicators";
 /// The label of a breakdown category whose value is missing.
@@ -55,6 +55,8 @@ const MISSING: &str = "n.d.";
 pub struct Cube {
     project: Project,
     force: bool,
+    /// The forecasting methods, for `[forecast]`.
+    forecaster: Option<Arc<dyn crate::Forecaster>>,
     timings: std::sync::Mutex<Vec<Timing>>,
     skipped: std::sync::Mutex<Vec<crate::Skipped>>,
 }
@@ -73,9 +75,26 @@ impl Cube {
         Cube {
             project: project.clone(),
             force,
+            forecaster: None,
             timings: std::sync::Mutex::new(Vec::new()),
             skipped: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Plugs in the forecasting methods the project's `[forecast]` asks for.
+    pub fn with_forecaster(mut self, f: Arc<dyn crate::Forecaster>) -> Cube {
+        self.forecaster = Some(f);
+        self
+    }
+
+    /// The forecast settings and methods that apply to `ind`, if the project asks for its
+    /// forecasts.
+    fn forecasting(&self, ind: &Indicator) -> Option<(&ForecastConfig, &dyn crate::Forecaster)> {
+        let cfg = self.project.config.forecast.as_ref()?;
+        if !cfg.indicators.is_empty() && !cfg.indicators.contains(&ind.id) {
+            return None;
+        }
+        Some((cfg, self.forecaster.as_deref()?))
     }
 
     /// Indicators the last build left out because a table they read is missing.
@@ -107,6 +126,8 @@ struct Row {
     sample_size: Option<i64>,
     change: Option<f64>,
     flags: BTreeSet<&'static str>,
+    /// The model of a forecast (`None` for an observed value).
+    model: Option<String>,
 }
 
 fn cube_schema() -> SchemaRef {
@@ -126,6 +147,9 @@ fn cube_schema() -> SchemaRef {
         Field::new("sample_size", DataType::Int64, true),
         f("change"),
         s("flags"),
+        // True for a forecast (a period after the last observed one), false for an observation.
+        Field::new("forecast", DataType::Boolean, false),
+        Field::new("model", DataType::Utf8, true),
     ]))
 }
 
@@ -141,6 +165,13 @@ impl ingest::Derive for Cube {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
+        if p.config.forecast.is_some() && self.forecaster.is_none() {
+            return Err(step_err(
+                STEP,
+                false,
+                "the project asks for forecasts (`[forecast]`) but no forecaster was plugged in",
+            ));
+        }
         if !p.indicators.is_empty() && p.hierarchy.levels.is_empty() {
             return Err(step_err(
                 STEP,
@@ -241,6 +272,15 @@ impl Cube {
                     parts.push(format!("{t}={}", s.id));
                 }
             }
+            if let Some((cfg, f)) = self.forecasting(ind) {
+                let mut settings = cfg.clone();
+                settings.indicators.clear();
+                parts.push(format!(
+                    "forecast={}|{}",
+                    serde_json::to_string(&settings).unwrap_or_default(),
+                    f.version()
+                ));
+            }
             let refs: Vec<&str> = parts.iter().map(|s| s.as_str()).collect();
             let fp = hash(&refs);
             files.push((ind, format!("{}-{}.parquet", ind.id, &fp[..16])));
@@ -296,7 +336,13 @@ impl Cube {
                 let mut errors = Vec::new();
                 for (ind, name) in &todo {
                     match calc.indicator(ind).await {
-                        Ok(rows) => {
+                        Ok(mut rows) => {
+                            if let Some((cfg, f)) = self.forecasting(ind) {
+                                let extra = forecast_rows(&rows, ind, &p.hierarchy, cfg, f)
+                                    .map_err(|e| step_err(STEP, true, e))?;
+                                rows.extend(extra);
+                                sort_rows(&mut rows);
+                            }
                             let batch = rows_batch(&rows, &p.hierarchy)?;
                             write_batches(&data.join(name), cube_schema(), &[batch], STEP)?;
                         }
@@ -896,15 +942,7 @@ impl<'p> Calc<'p> {
             Definition::Estimate(e) => self.estimate(ind, e).await?,
         };
         add_change(&mut rows, ind.period);
-        rows.sort_by(|a, b| {
-            (&a.indicator, a.level, &a.territory, &a.breakdown, &a.period).cmp(&(
-                &b.indicator,
-                b.level,
-                &b.territory,
-                &b.breakdown,
-                &b.period,
-            ))
-        });
+        sort_rows(&mut rows);
         Ok(rows)
     }
 
@@ -1027,6 +1065,7 @@ impl<'p> Calc<'p> {
                 sample_size: None,
                 change: None,
                 flags,
+                model: None,
             });
         }
         if let Some(need) = &ind.need {
@@ -1070,6 +1109,7 @@ impl<'p> Calc<'p> {
                     sample_size: None,
                     change: None,
                     flags: need_flags,
+                    model: None,
                 };
                 let mut flags: BTreeSet<&'static str> = r.flags.clone();
                 flags.remove("zero_denominator");
@@ -1098,6 +1138,7 @@ impl<'p> Calc<'p> {
                     sample_size: None,
                     change: None,
                     flags: cov_flags,
+                    model: None,
                 };
                 let required = in_need * need.standard;
                 extra.push(Row {
@@ -1234,6 +1275,7 @@ impl<'p> Calc<'p> {
                     sample_size: (!n.is_null(r)).then(|| n.value(r)),
                     change: None,
                     flags,
+                    model: None,
                 });
             }
         }
@@ -1310,6 +1352,95 @@ fn year_before(period: &str) -> Option<String> {
     Some(format!("{}{}", y - 1, &period[4..]))
 }
 
+/// The cube's row order: by series, territory, breakdown and period.
+fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        (&a.indicator, a.level, &a.territory, &a.breakdown, &a.period).cmp(&(
+            &b.indicator,
+            b.level,
+            &b.territory,
+            &b.breakdown,
+            &b.period,
+        ))
+    });
+}
+
+/// Forecast rows of an indicator's own series (not its need series): every territory's total
+/// (and each breakdown's series with `breakdowns = true`), `horizon` periods after the last
+/// observed one, coherent across the territory tree where the observations are.
+fn forecast_rows(
+    rows: &[Row],
+    ind: &Indicator,
+    h: &Hierarchy,
+    cfg: &ForecastConfig,
+    f: &dyn crate::Forecaster,
+) -> Result<Vec<Row>, String> {
+    use crate::forecast::{Observed, Settings, forecast_group};
+    let horizon = cfg
+        .horizon
+        .periods(ind.period)
+        .map_err(|e| format!("datalab.toml: key `forecast.horizon` for `{}`: {e}", ind.id))?;
+    let settings = Settings {
+        horizon,
+        method: cfg.method,
+        level: cfg.level,
+        reconcile: cfg.reconcile,
+    };
+    let mut groups: BTreeMap<&str, Vec<Observed>> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.indicator == ind.id && (cfg.breakdowns || r.breakdown.is_empty()))
+    {
+        groups.entry(&r.breakdown).or_default().push(Observed {
+            level: r.level,
+            territory: &r.territory,
+            period: &r.period,
+            numerator: r.numerator,
+            denominator: r.denominator,
+            value: r.value,
+        });
+    }
+    let mut out = Vec::new();
+    for (breakdown, observed) in groups {
+        let group = crate::forecast::Group {
+            period: ind.period,
+            factor: ind.factor,
+            ratio: ind.has_denominator(),
+        };
+        for t in forecast_group(f, &settings, &group, h, &observed)
+            .map_err(|e| format!("{}: {e}", ind.file))?
+        {
+            let fc = &t.forecast;
+            for (i, period) in t.periods.iter().enumerate() {
+                let mut flags = BTreeSet::from(["forecast"]);
+                if fc.reconciled {
+                    flags.insert("reconciled");
+                }
+                if fc.value[i].is_none() {
+                    flags.insert("zero_denominator");
+                }
+                out.push(Row {
+                    indicator: ind.id.clone(),
+                    level: t.level,
+                    territory: t.territory.clone(),
+                    period: period.clone(),
+                    breakdown: breakdown.to_string(),
+                    numerator: fc.numerator[i],
+                    denominator: fc.denominator[i],
+                    value: fc.value[i],
+                    lower: fc.lower[i],
+                    upper: fc.upper[i],
+                    sample_size: None,
+                    change: None,
+                    flags,
+                    model: Some(fc.model.clone()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Year-on-year change of the value, per indicator, territory and breakdown.
 fn add_change(rows: &mut [Row], _period: IndicatorPeriod) {
     let index: HashMap<(String, usize, String, String, String), Option<f64>> = rows
@@ -1350,6 +1481,8 @@ fn rows_batch(rows: &[Row], h: &Hierarchy) -> Result<RecordBatch, IngestError> {
     let mut n = Int64Builder::new();
     let mut change = Float64Builder::new();
     let mut flags = StringBuilder::new();
+    let mut forecast = arrow::array::BooleanBuilder::new();
+    let mut model = StringBuilder::new();
     for r in rows {
         cols[0].append_value(&r.indicator);
         cols[1].append_value(&r.territory);
@@ -1365,6 +1498,8 @@ fn rows_batch(rows: &[Row], h: &Hierarchy) -> Result<RecordBatch, IngestError> {
         n.append_option(r.sample_size);
         change.append_option(r.change);
         flags.append_value(r.flags.iter().copied().collect::<Vec<_>>().join(","));
+        forecast.append_value(r.model.is_some());
+        model.append_option(r.model.as_deref());
     }
     let mut arrays: Vec<ArrayRef> = cols
         .iter_mut()
@@ -1374,6 +1509,8 @@ fn rows_batch(rows: &[Row], h: &Hierarchy) -> Result<RecordBatch, IngestError> {
     arrays.push(Arc::new(n.finish()));
     arrays.push(Arc::new(change.finish()));
     arrays.push(Arc::new(flags.finish()));
+    arrays.push(Arc::new(forecast.finish()));
+    arrays.push(Arc::new(model.finish()));
     RecordBatch::try_new(cube_schema(), arrays).map_err(|e| step_err(STEP, false, e))
 }
 

@@ -9,6 +9,10 @@
 //!   tables). Each indicator is stored as its own file keyed by a fingerprint of its
 //!   definition and inputs, so editing one indicator recomputes only that one, and an
 //!   incremental build gives the same bytes as a full one;
+//!   With `[forecast]` in `datalab.toml`, the cube also holds forecasts of its series for the
+//!   periods after the last observed one, flagged (`forecast` is true, `model` names the model)
+//!   and coherent across the territory hierarchy where the observations are ([`forecast`]; the
+//!   methods are plugged in by the binary as a [`Forecaster`]);
 //! - [`benchmark`] (ranks, funnel-plot limits) and needs vs supply read the cube.
 //!
 //! It must not know how sources are read (that is `ingest`) or how pseudonyms are made; it never
@@ -20,11 +24,13 @@
 pub mod benchmark;
 pub mod compare;
 mod cube;
+pub mod forecast;
 mod models;
 pub mod stats;
 pub mod udaf;
 
 pub use cube::{CUBE, CUBE_VERSION, Cube, INDICATORS, TERRITORIES, Timing};
+pub use forecast::Forecaster;
 pub use models::{MODELS_VERSION, Models, Skipped, table_references};
 
 use ingest::IngestError;

@@ -193,6 +193,17 @@ impl Indicator {
         self.lines.get(key).copied().unwrap_or(0)
     }
 
+    /// Whether the value is a ratio of two measures (not a count or an estimate).
+    pub fn has_denominator(&self) -> bool {
+        matches!(
+            &self.definition,
+            Definition::Ratio {
+                denominator: Some(_),
+                ..
+            }
+        )
+    }
+
     /// The tables the indicator reads.
     pub fn tables(&self) -> Vec<&str> {
         let mut t: Vec<&str> = match &self.definition {

@@ -13,10 +13,12 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod forecast;
 pub mod indicator;
 pub mod role;
 pub mod territory;
 
+pub use forecast::{ForecastMethod, Horizon, Reconcile};
 pub use indicator::{
     Definition, Direction, Estimate, Indicator, IndicatorKind, IndicatorPeriod, Measure, Need,
     TOPICS, Text, breakdown_key,

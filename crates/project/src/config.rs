@@ -2,7 +2,7 @@
 
 use crate::error::{ConfigError, ProjectError};
 use crate::text::{error_at, from_toml_error};
-use model::{Encoding, PeriodType};
+use model::{Encoding, ForecastMethod, Horizon, PeriodType, Reconcile};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml::Spanned;
@@ -22,6 +22,59 @@ pub struct ProjectConfig {
     pub linkage: LinkageConfig,
     /// The disclosure policy every release starts from (`[disclosure]`).
     pub disclosure: crate::release::PolicyConfig,
+    /// Forecasts the build writes into the cube (`[forecast]`); none without the table.
+    pub forecast: Option<ForecastConfig>,
+}
+
+/// `[forecast]`: every build forecasts the cube's series and stores the forecasts in the cube,
+/// flagged, beside the observed values.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ForecastConfig {
+    /// How far beyond the last observed period (`3y`, `8q`, `12m`, or a number of periods).
+    pub horizon: Horizon,
+    pub method: ForecastMethod,
+    /// Nominal coverage of the prediction intervals, in percent.
+    pub level: f64,
+    /// How the territories' forecasts are made to add up.
+    pub reconcile: Reconcile,
+    /// Whether each breakdown's series is forecast too (the totals always are).
+    pub breakdowns: bool,
+    /// Only these indicators (every one when empty); checked against `indicators/`.
+    pub indicators: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForecast {
+    horizon: Spanned<RawHorizon>,
+    #[serde(default = "default_method")]
+    method: ForecastMethod,
+    #[serde(default = "default_level")]
+    level: Spanned<f64>,
+    #[serde(default = "default_reconcile")]
+    reconcile: Reconcile,
+    #[serde(default)]
+    breakdowns: bool,
+    #[serde(default)]
+    indicators: Vec<String>,
+}
+
+/// `horizon = "3y"` or `horizon = 3` (periods).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawHorizon {
+    Periods(u32),
+    Text(String),
+}
+
+fn default_method() -> ForecastMethod {
+    ForecastMethod::Auto
+}
+fn default_level() -> Spanned<f64> {
+    Spanned::new(0..0, 95.0)
+}
+fn default_reconcile() -> Reconcile {
+    Reconcile::Wls
 }
 
 /// Record linkage: which source lists the residents and which pseudonym columns identify a
@@ -165,6 +218,7 @@ struct RawConfig {
     linkage: LinkageConfig,
     #[serde(default)]
     disclosure: crate::release::PolicyConfig,
+    forecast: Option<Spanned<RawForecast>>,
 }
 
 pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectError> {
@@ -200,6 +254,9 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectErr
             None,
         ));
     }
+    let forecast = raw
+        .forecast
+        .map(|f| forecast_config(file, text, f.into_inner(), &mut errors));
     if !errors.is_empty() {
         return Err(ProjectError::Config(errors));
     }
@@ -216,7 +273,53 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<ProjectConfig, ProjectErr
         defaults: raw.defaults,
         linkage: raw.linkage,
         disclosure: raw.disclosure,
+        forecast,
     })
+}
+
+fn forecast_config(
+    file: &Path,
+    text: &str,
+    raw: RawForecast,
+    errors: &mut Vec<ConfigError>,
+) -> ForecastConfig {
+    let parsed = match raw.horizon.get_ref() {
+        RawHorizon::Periods(n) => Horizon::parse(&n.to_string()),
+        RawHorizon::Text(t) => Horizon::parse(t),
+    };
+    let horizon = match parsed {
+        Ok(h) => h,
+        Err(message) => {
+            errors.push(error_at(
+                file,
+                text,
+                Some(raw.horizon.span()),
+                "forecast.horizon",
+                message,
+                Some("e.g. `horizon = \"3y\"` (years), \"8q\", \"12m\" or a number of periods".into()),
+            ));
+            Horizon::Periods(1)
+        }
+    };
+    let level = *raw.level.get_ref();
+    if !(level > 0.0 && level < 100.0) {
+        errors.push(error_at(
+            file,
+            text,
+            Some(raw.level.span()),
+            "forecast.level",
+            format!("{level} is not a coverage in per cent between 0 and 100 (exclusive)"),
+            Some("e.g. `level = 95`".into()),
+        ));
+    }
+    ForecastConfig {
+        horizon,
+        method: raw.method,
+        level,
+        reconcile: raw.reconcile,
+        breakdowns: raw.breakdowns,
+        indicators: raw.indicators,
+    }
 }
 
 pub(crate) fn check_format_version(
@@ -247,4 +350,102 @@ pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{PROJECT, check, load};
+    use model::{ForecastMethod, Horizon, Reconcile};
+
+    const INDICATOR: &str = r#"format_version = 1
+name = { it = "Residenti", en = "Residents" }
+description = { it = "Residenti", en = "Residents" }
+unit = { it = "persone", en = "people" }
+kind = "outcome"
+direction = "lower_is_better"
+topics = ["population"]
+period = "year"
+source_notes = { it = "Anagrafe", en = "Population register" }
+
+[numerator]
+table = "residents"
+value = "count(*)"
+date = "reference_date"
+territory = "zone"
+"#;
+
+    fn with(forecast: &str) -> String {
+        format!("{PROJECT}\n[forecast]\n{forecast}")
+    }
+
+    #[test]
+    fn forecasts_are_read_with_their_defaults() {
+        assert_eq!(load(&[]).config.forecast, None);
+        let p = load(&[("datalab.toml", &with("horizon = \"3y\"\n"))]);
+        let f = p.config.forecast.expect("a [forecast] table");
+        assert_eq!(f.horizon, Horizon::Months(36));
+        assert_eq!(f.method, ForecastMethod::Auto);
+        assert_eq!(f.level, 95.0);
+        assert_eq!(f.reconcile, Reconcile::Wls);
+        assert!(!f.breakdowns && f.indicators.is_empty());
+        let p = load(&[
+            (
+                "datalab.toml",
+                &with(
+                    "horizon = 4\nmethod = \"theta\"\nlevel = 80\nreconcile = \"bottom-up\"\nbreakdowns = true\nindicators = [\"people\"]\n",
+                ),
+            ),
+            ("indicators/people.toml", INDICATOR),
+        ]);
+        let f = p.config.forecast.expect("a [forecast] table");
+        assert_eq!(
+            (f.horizon, f.method, f.level, f.reconcile, f.breakdowns),
+            (
+                Horizon::Periods(4),
+                ForecastMethod::Theta,
+                80.0,
+                Reconcile::BottomUp,
+                true
+            )
+        );
+        assert_eq!(f.indicators, ["people"]);
+    }
+
+    #[test]
+    fn bad_forecast_settings_are_located() {
+        let line = PROJECT.lines().count() + 3;
+        check(
+            &[("datalab.toml", &with("horizon = \"soon\"\nlevel = 100\n"))],
+            &[
+                ("datalab.toml", line, "forecast.horizon", "`soon`: expected", "3y"),
+                ("datalab.toml", line + 1, "forecast.level", "100 is not", ""),
+            ],
+        );
+        check(
+            &[("datalab.toml", &with("horizon = \"3y\"\nmethod = \"arima\"\n"))],
+            &[(
+                "datalab.toml",
+                line + 1,
+                "method",
+                "unknown variant `arima`",
+                "",
+            )],
+        );
+        check(
+            &[
+                (
+                    "datalab.toml",
+                    &with("horizon = \"3y\"\nindicators = [\"peple\"]\n"),
+                ),
+                ("indicators/people.toml", INDICATOR),
+            ],
+            &[(
+                "datalab.toml",
+                line + 1,
+                "forecast.indicators",
+                "no indicator `peple`",
+                "did you mean `people`?",
+            )],
+        );
+    }
 }

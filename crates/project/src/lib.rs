@@ -30,7 +30,8 @@ pub use territory::centroids;
 pub mod text;
 
 pub use config::{
-    Defaults, FORMAT_VERSION, HistoryConfig, LinkageConfig, PeriodsConfig, ProjectConfig,
+    Defaults, FORMAT_VERSION, ForecastConfig, HistoryConfig, LinkageConfig, PeriodsConfig,
+    ProjectConfig,
     TerritoryConfig,
 };
 pub use error::{ConfigError, ProjectError};
@@ -272,6 +273,21 @@ impl Project {
             }
         }
         indicators.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(f) = &config.forecast {
+            let ids: Vec<&str> = indicators.iter().map(|i| i.id.as_str()).collect();
+            for id in f.indicators.iter().filter(|id| !ids.contains(&id.as_str())) {
+                let quoted = format!("\"{id}\"");
+                let span = text.find(&quoted).map(|at| at..at + quoted.len());
+                errors.push(error_at(
+                    &project_file,
+                    &text,
+                    span,
+                    "forecast.indicators",
+                    format!("no indicator `{id}` in {INDICATORS_DIR}/"),
+                    closest(id, &ids).map(|c| format!("did you mean `{c}`?")),
+                ));
+            }
+        }
         let mut models = Vec::new();
         for rel in list_files(root, MODELS_DIR, "sql")? {
             let path = root.join(&rel);

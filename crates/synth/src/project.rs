@@ -572,6 +572,15 @@ null_values = [\"\", \"NA\"]
 spine = \"register\"
 person_keys = [\"person_pid\", \"register_pid\", \"person_wpid\"]
 household_key = \"household_pid\"
+
+# Forecasts in the cube: every indicator's totals three years past the last observed year,
+# flagged (`forecast` is true, `model` names the model), zones adding up to districts and to
+# the city wherever the observations do.
+[forecast]
+horizon = \"3y\"
+method = \"auto\"
+level = 95
+reconcile = \"wls\"
 ",
         first = ctx.first,
         last = ctx.last

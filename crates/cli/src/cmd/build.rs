@@ -48,7 +48,10 @@ pub fn build(
     quiet: bool,
 ) -> anyhow::Result<ingest::BuildReport> {
     let models = std::sync::Arc::new(indicators::Models::new(project, force));
-    let cube = std::sync::Arc::new(indicators::Cube::new(project, force));
+    let cube = std::sync::Arc::new(
+        indicators::Cube::new(project, force)
+            .with_forecaster(std::sync::Arc::new(forecast::ts::Methods)),
+    );
     let mut opts = ingest::BuildOptions {
         force,
         guard: Some(std::sync::Arc::new(crate::guard::ScanGuard)),

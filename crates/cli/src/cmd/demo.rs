@@ -364,16 +364,17 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
         project,
         "SELECT i.title_en, i.unit_en, c.period, c.value, c.lower, c.upper, c.territory_level
          FROM cube c JOIN indicators i ON c.indicator = i.series
-         WHERE c.breakdown = '' AND c.indicator IN ('old_age_dependency_ratio', 'at_risk_of_poverty_isee',
+         WHERE c.breakdown = '' AND NOT c.forecast AND c.indicator IN ('old_age_dependency_ratio', 'at_risk_of_poverty_isee',
                'gini_isee', 'min_income_take_up', 'home_care_users_65', 'social_users_in_gol', 'smoking')
            AND c.territory_level = 'municipality'
-           AND c.period = (SELECT max(period) FROM cube c2 WHERE c2.indicator = c.indicator)
+           AND c.period = (SELECT max(period) FROM cube c2 WHERE c2.indicator = c.indicator AND NOT c2.forecast)
          ORDER BY c.indicator",
     )?;
-    let (n, series) = {
+    let (n, series, forecasts) = {
         let all = super::query::query(
             project,
-            "SELECT count(*), count(DISTINCT indicator) FROM cube",
+            "SELECT count(*), count(DISTINCT indicator), \
+             CAST(sum(CASE WHEN forecast THEN 1 ELSE 0 END) AS BIGINT) FROM cube",
         )?;
         let b = all
             .first()
@@ -381,11 +382,16 @@ fn headline(project: &project::Project) -> anyhow::Result<Vec<(String, String)>>
         (
             b.column(0).as_primitive::<Int64Type>().value(0),
             b.column(1).as_primitive::<Int64Type>().value(0),
+            b.column(2).as_primitive::<Int64Type>().value(0),
         )
     };
     out.push((
         "indicator cube".to_string(),
-        format!("{} values of {series} series", crate::fmt::int(n as u64)),
+        format!(
+            "{} values of {series} series, of which {} forecasts (flagged)",
+            crate::fmt::int(n as u64),
+            crate::fmt::int(forecasts as u64)
+        ),
     ));
     for b in &cube {
         let text = |i: usize| arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8);

@@ -2,14 +2,16 @@
 //! intervals, the chosen model and (with `--backtest`) the accuracy of every method.
 //!
 //! The series is the cube's total (or one `--breakdown`) of an indicator at one territory,
-//! oldest period first; the periods must be consecutive. Forecasts are lab-side analyses, like
-//! the cube they come from: nothing here leaves the lab.
+//! oldest period first; the periods must be consecutive. With `--reconcile`, every territory of
+//! the series is forecast and the forecasts made to add up across the hierarchy, as the build
+//! does for the cube's own forecasts (`[forecast]`); the territory's share is printed.
+//! Forecasts are lab-side analyses, like the cube they come from: nothing here leaves the lab.
 
 use crate::{Format, ProjectArg};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Float64Type;
 use forecast::ts::{self, Frequency, Method, Series};
-use model::IndicatorPeriod;
+use model::{Horizon, IndicatorPeriod, Reconcile};
 use serde::Serialize;
 
 use super::UsageError;
@@ -36,6 +38,10 @@ pub struct Args {
     /// The breakdown key of the series (e.g. `sex=F`); default: the total.
     #[arg(long, default_value = "")]
     pub breakdown: String,
+    /// Forecast every territory and make them add up: wls, mint, bottom-up; none forecasts
+    /// the territory alone.
+    #[arg(long, default_value = "none")]
+    pub reconcile: String,
     /// Instead of forecasts, print each method's rolling-origin MASE and sMAPE on this series.
     #[arg(long)]
     pub backtest: bool,
@@ -47,9 +53,10 @@ pub struct Args {
 #[derive(Serialize)]
 struct Row {
     period: String,
-    forecast: f64,
-    lower: f64,
-    upper: f64,
+    /// `None` where a reconciled denominator is not positive.
+    forecast: Option<f64>,
+    lower: Option<f64>,
+    upper: Option<f64>,
     model: String,
 }
 
@@ -60,6 +67,7 @@ struct Report<'a> {
     territory: &'a str,
     breakdown: &'a str,
     method: &'a str,
+    reconcile: &'a str,
     level: f64,
     history: Vec<(String, f64)>,
     forecasts: Vec<Row>,
@@ -92,6 +100,14 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
             names.join(", ")
         ))
     })?;
+    let reconcile = Reconcile::parse(&a.reconcile).ok_or_else(|| {
+        let names: Vec<&str> = Reconcile::ALL.iter().map(|m| m.name()).collect();
+        UsageError(format!(
+            "--reconcile `{}`: the choices are {}",
+            a.reconcile,
+            names.join(", ")
+        ))
+    })?;
     let project = super::load_project(&a.project.project)?;
     let kind = period_kind(&project, &a.indicator)?;
     let freq = match kind {
@@ -99,7 +115,9 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
         IndicatorPeriod::Quarter => Frequency::Quarterly,
         IndicatorPeriod::Month => Frequency::Monthly,
     };
-    let horizon = parse_horizon(&a.horizon, freq)?;
+    let horizon = Horizon::parse(&a.horizon)
+        .and_then(|h| h.periods(kind))
+        .map_err(|e| UsageError(format!("--horizon {e}")))?;
     let history = load_series(&project, &a.indicator, &a.territory, &a.breakdown)?;
     check_consecutive(&history, kind)?;
     let values: Vec<f64> = history.iter().map(|(_, v)| *v).collect();
@@ -107,21 +125,27 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
     if a.backtest {
         return print_backtests(&series, horizon, a.format, quiet);
     }
-    let f = ts::forecast(&series, method, horizon, a.level)
-        .map_err(|e| UsageError(format!("{} at {}: {e}", a.indicator, a.territory)))?;
     let last = &history.last().expect("a series has a value").0;
-    let periods = next_periods(last, kind, horizon)?;
-    let non_negative = values.iter().all(|v| *v >= 0.0);
-    let clip = |v: f64| if non_negative { v.max(0.0) } else { v };
-    let rows: Vec<Row> = (0..horizon)
-        .map(|h| Row {
-            period: periods[h].clone(),
-            forecast: clip(f.mean[h]),
-            lower: clip(f.lower[h]),
-            upper: clip(f.upper[h]),
-            model: f.model.clone(),
-        })
-        .collect();
+    let rows = if reconcile == Reconcile::None {
+        let f = ts::forecast(&series, method, horizon, a.level)
+            .map_err(|e| UsageError(format!("{} at {}: {e}", a.indicator, a.territory)))?;
+        let periods = kind.after(last, horizon).ok_or_else(|| {
+            UsageError(format!("period `{last}` is not a {} period", kind.name()))
+        })?;
+        let non_negative = values.iter().all(|v| *v >= 0.0);
+        let clip = |v: f64| Some(if non_negative { v.max(0.0) } else { v });
+        (0..horizon)
+            .map(|h| Row {
+                period: periods[h].clone(),
+                forecast: clip(f.mean[h]),
+                lower: clip(f.lower[h]),
+                upper: clip(f.upper[h]),
+                model: f.model.clone(),
+            })
+            .collect()
+    } else {
+        reconciled(&project, &a, method, reconcile, horizon)?
+    };
     match a.format {
         Format::Json => {
             let report = Report {
@@ -129,6 +153,7 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
                 territory: &a.territory,
                 breakdown: &a.breakdown,
                 method: method.name(),
+                reconcile: reconcile.name(),
                 level: a.level,
                 history,
                 forecasts: rows,
@@ -138,12 +163,13 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
             w.write_record(["period", "forecast", "lower", "upper", "model"])?;
+            let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
             for r in &rows {
                 w.write_record([
                     &r.period,
-                    &r.forecast.to_string(),
-                    &r.lower.to_string(),
-                    &r.upper.to_string(),
+                    &num(r.forecast),
+                    &num(r.lower),
+                    &num(r.upper),
                     &r.model,
                 ])?;
             }
@@ -157,13 +183,14 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
                 format!("lower {}%", a.level),
                 format!("upper {}%", a.level)
             );
+            let num = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "-".into());
             for r in &rows {
                 out!(
-                    "{:<12} {:>14.4} {:>14.4} {:>14.4}  {}",
+                    "{:<12} {:>14} {:>14} {:>14}  {}",
                     r.period,
-                    r.forecast,
-                    r.lower,
-                    r.upper,
+                    num(r.forecast),
+                    num(r.lower),
+                    num(r.upper),
                     r.model
                 );
             }
@@ -277,6 +304,115 @@ fn print_backtests(
     Ok(())
 }
 
+/// Forecasts of every territory of the series, reconciled; the rows of `--territory`.
+fn reconciled(
+    project: &project::Project,
+    a: &Args,
+    method: Method,
+    reconcile: Reconcile,
+    horizon: usize,
+) -> anyhow::Result<Vec<Row>> {
+    use indicators::forecast::{Group, Observed, Settings, forecast_group};
+    let ind = project.indicator(&a.indicator).ok_or_else(|| {
+        UsageError(format!(
+            "--reconcile: `{}` is a need's series; reconciled forecasts are made of an indicator's own series",
+            a.indicator
+        ))
+    })?;
+    let batches = super::query::query(
+        project,
+        &format!(
+            "SELECT territory_level, territory, period, numerator, denominator, value FROM cube \
+             WHERE indicator = {} AND breakdown = {} AND NOT forecast",
+            lit(&a.indicator),
+            lit(&a.breakdown)
+        ),
+    )?;
+    let mut cells: Vec<(usize, String, String, [Option<f64>; 3])> = Vec::new();
+    for b in &batches {
+        let text = |i: usize| arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8);
+        let (level, territory, period) = (text(0)?, text(1)?, text(2)?);
+        let (level, territory, period) = (
+            level.as_string::<i32>(),
+            territory.as_string::<i32>(),
+            period.as_string::<i32>(),
+        );
+        let num = |i: usize, r: usize| {
+            let c = b.column(i).as_primitive::<Float64Type>();
+            (!c.is_null(r)).then(|| c.value(r))
+        };
+        for r in 0..b.num_rows() {
+            let Some(l) = project.hierarchy.level_index(level.value(r)) else {
+                continue;
+            };
+            cells.push((
+                l,
+                territory.value(r).to_string(),
+                period.value(r).to_string(),
+                [num(3, r), num(4, r), num(5, r)],
+            ));
+        }
+    }
+    let observed: Vec<Observed> = cells
+        .iter()
+        .map(|(level, territory, period, [n, d, v])| Observed {
+            level: *level,
+            territory,
+            period,
+            numerator: *n,
+            denominator: *d,
+            value: *v,
+        })
+        .collect();
+    let settings = Settings {
+        horizon,
+        method,
+        level: a.level,
+        reconcile,
+    };
+    let group = Group {
+        period: ind.period,
+        factor: ind.factor,
+        ratio: ind.has_denominator(),
+    };
+    let all = forecast_group(
+        &ts::Methods,
+        &settings,
+        &group,
+        &project.hierarchy,
+        &observed,
+    )
+    .map_err(|e| UsageError(format!("{}: {e}", a.indicator)))?;
+    let mine = all
+        .into_iter()
+        .find(|t| t.territory == a.territory)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "{} at {}: no forecast (a period without a value)",
+                a.indicator, a.territory
+            ))
+        })?;
+    if !mine.forecast.reconciled {
+        eprintln!(
+            "note: the territories' series of `{}` do not add up across the hierarchy (or one has a gap): forecast territory by territory",
+            a.indicator
+        );
+    }
+    let f = mine.forecast;
+    Ok(mine
+        .periods
+        .into_iter()
+        .enumerate()
+        .map(|(h, period)| Row {
+            period,
+            forecast: f.value[h],
+            lower: f.lower[h],
+            upper: f.upper[h],
+            model: f.model.clone(),
+        })
+        .collect())
+}
+
 /// The period type of an indicator (or of a need series `ID:part`), or a usage error.
 fn period_kind(project: &project::Project, id: &str) -> anyhow::Result<IndicatorPeriod> {
     let base = id.split(':').next().unwrap_or(id);
@@ -297,95 +433,10 @@ fn period_kind(project: &project::Project, id: &str) -> anyhow::Result<Indicator
         })
 }
 
-/// Number of periods of a `--horizon`: `Ny` years, `Nq` quarters, `Nm` months or plain `N`
-/// periods; a span that is not a whole number of periods of the series is refused.
-pub(crate) fn parse_horizon(text: &str, freq: Frequency) -> Result<usize, UsageError> {
-    let bad = || {
-        UsageError(format!(
-            "--horizon `{text}`: expected a number of periods or years/quarters/months, e.g. 3y, 8q, 12m, 5"
-        ))
-    };
-    let t = text.trim().to_ascii_lowercase();
-    let (digits, months_per_unit) = match t.chars().last() {
-        Some('y') => (&t[..t.len() - 1], Some(12)),
-        Some('q') => (&t[..t.len() - 1], Some(3)),
-        Some('m') => (&t[..t.len() - 1], Some(1)),
-        _ => (t.as_str(), None),
-    };
-    let count: usize = digits.parse().map_err(|_| bad())?;
-    if count == 0 {
-        return Err(UsageError(format!(
-            "--horizon `{text}`: must be at least one period"
-        )));
-    }
-    let Some(unit) = months_per_unit else {
-        return Ok(count);
-    };
-    let months = count * unit;
-    let per_period = 12 / freq.period();
-    if !months.is_multiple_of(per_period) {
-        return Err(UsageError(format!(
-            "--horizon `{text}`: not a whole number of periods of this {} series",
-            match freq {
-                Frequency::Yearly => "yearly",
-                Frequency::Quarterly => "quarterly",
-                Frequency::Monthly => "monthly",
-            }
-        )));
-    }
-    Ok(months / per_period)
-}
-
-/// The `horizon` periods after `last`, in the cube's notation.
-pub(crate) fn next_periods(
-    last: &str,
-    kind: IndicatorPeriod,
-    horizon: usize,
-) -> Result<Vec<String>, UsageError> {
-    let bad = || UsageError(format!("period `{last}` is not a {} period", kind.name()));
-    let index = period_index(last, kind).ok_or_else(bad)?;
-    let day = if kind == IndicatorPeriod::Point {
-        last.get(4..).unwrap_or("").to_string()
-    } else {
-        String::new()
-    };
-    Ok((1..=horizon as i64)
-        .map(|h| period_label(index + h, kind, &day))
-        .collect())
-}
-
-/// A period as a count of periods since year 0 (years, quarters or months).
-fn period_index(p: &str, kind: IndicatorPeriod) -> Option<i64> {
-    let year: i64 = p.get(..4)?.parse().ok()?;
-    match kind {
-        IndicatorPeriod::Year => (p.len() == 4).then_some(year),
-        IndicatorPeriod::Point => (p.len() == 10).then_some(year),
-        IndicatorPeriod::Quarter => {
-            let q: i64 = p.strip_prefix(&format!("{year}-Q"))?.parse().ok()?;
-            (1..=4).contains(&q).then_some(year * 4 + q - 1)
-        }
-        IndicatorPeriod::Month => {
-            let m: i64 = p.strip_prefix(&format!("{year}-"))?.parse().ok()?;
-            (1..=12).contains(&m).then_some(year * 12 + m - 1)
-        }
-    }
-}
-
-fn period_label(index: i64, kind: IndicatorPeriod, point_suffix: &str) -> String {
-    match kind {
-        IndicatorPeriod::Year => format!("{index}"),
-        IndicatorPeriod::Point => format!("{index}{point_suffix}"),
-        IndicatorPeriod::Quarter => format!("{}-Q{}", index.div_euclid(4), index.rem_euclid(4) + 1),
-        IndicatorPeriod::Month => {
-            format!("{}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
-        }
-    }
-}
-
 /// Refuse gaps: a forecasting method assumes one value per period.
 fn check_consecutive(history: &[(String, f64)], kind: IndicatorPeriod) -> anyhow::Result<()> {
     for w in history.windows(2) {
-        let (a, b) = (period_index(&w[0].0, kind), period_index(&w[1].0, kind));
+        let (a, b) = (kind.index(&w[0].0), kind.index(&w[1].0));
         if let (Some(a), Some(b)) = (a, b)
             && b != a + 1
         {
@@ -423,7 +474,7 @@ fn load_series(
     let batches = super::query::query(
         project,
         &format!(
-            "SELECT period, value FROM cube WHERE indicator = {} AND territory = {} AND breakdown = {} ORDER BY period",
+            "SELECT period, value FROM cube WHERE indicator = {} AND territory = {} AND breakdown = {} AND NOT forecast ORDER BY period",
             lit(indicator),
             lit(territory),
             lit(breakdown)
@@ -483,40 +534,6 @@ fn load_series(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn horizons() {
-        assert_eq!(parse_horizon("3y", Frequency::Yearly).unwrap(), 3);
-        assert_eq!(parse_horizon("3y", Frequency::Monthly).unwrap(), 36);
-        assert_eq!(parse_horizon("8q", Frequency::Yearly).unwrap(), 2);
-        assert_eq!(parse_horizon("8q", Frequency::Quarterly).unwrap(), 8);
-        assert_eq!(parse_horizon("12m", Frequency::Quarterly).unwrap(), 4);
-        assert_eq!(parse_horizon("5", Frequency::Monthly).unwrap(), 5);
-        assert!(parse_horizon("6q", Frequency::Yearly).is_err());
-        assert!(parse_horizon("0y", Frequency::Yearly).is_err());
-        assert!(parse_horizon("soon", Frequency::Yearly).is_err());
-    }
-
-    #[test]
-    fn periods_after() {
-        assert_eq!(
-            next_periods("2024", IndicatorPeriod::Year, 2).unwrap(),
-            ["2025", "2026"]
-        );
-        assert_eq!(
-            next_periods("2024-Q3", IndicatorPeriod::Quarter, 3).unwrap(),
-            ["2024-Q4", "2025-Q1", "2025-Q2"]
-        );
-        assert_eq!(
-            next_periods("2024-11", IndicatorPeriod::Month, 3).unwrap(),
-            ["2024-12", "2025-01", "2025-02"]
-        );
-        assert_eq!(
-            next_periods("2024-12-31", IndicatorPeriod::Point, 1).unwrap(),
-            ["2025-12-31"]
-        );
-        assert!(next_periods("2024-13", IndicatorPeriod::Month, 1).is_err());
-    }
 
     #[test]
     fn gaps_are_refused() {

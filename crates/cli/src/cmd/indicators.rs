@@ -218,7 +218,7 @@ pub(crate) fn period_of(
     let b = super::query::query(
         project,
         &format!(
-            "SELECT max(period) FROM cube WHERE indicator = {}",
+            "SELECT max(period) FROM cube WHERE indicator = {} AND NOT forecast",
             lit(series)
         ),
     )?;
@@ -250,7 +250,7 @@ pub(crate) fn cells(
         project,
         &format!(
             "SELECT territory, territory_level, numerator, denominator, value FROM cube \
-             WHERE indicator = {} AND period = {} AND breakdown = '' ORDER BY territory",
+             WHERE indicator = {} AND period = {} AND breakdown = '' AND NOT forecast ORDER BY territory",
             lit(series),
             lit(period)
         ),

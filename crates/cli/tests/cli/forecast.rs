@@ -2,7 +2,8 @@
 //! interval recomputed by hand from the cube's own series, backtests recomputed by hand, and
 //! usage errors.
 
-use crate::support::{city, datalab, ok, query, s};
+use crate::support::{city, datalab, ok, query, released_city, s};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 const INDICATOR: &str = "children_in_care";
@@ -14,7 +15,7 @@ fn history(lab: &Path) -> Vec<(String, f64)> {
         lab,
         &format!(
             "SELECT period, value FROM cube WHERE indicator = '{INDICATOR}' AND territory = '{TERRITORY}' \
-             AND breakdown = '' ORDER BY period"
+             AND breakdown = '' AND NOT forecast ORDER BY period"
         ),
     )
     .into_iter()
@@ -171,7 +172,7 @@ fn forecasts_of_the_synthetic_city() {
     let (code, err) = run(&[INDICATOR, "--territory", TERRITORY, "--horizon", "6q"]);
     assert_eq!(code, Some(2));
     assert!(
-        err.contains("not a whole number of periods of this yearly series"),
+        err.contains("18 months are not a whole number of periods of a year series"),
         "{err}"
     );
     let (code, err) = run(&[
@@ -198,4 +199,180 @@ fn forecasts_of_the_synthetic_city() {
         "100",
     ]);
     assert_eq!(code, Some(2));
+}
+
+/// The build's forecasts in the cube (`[forecast]` of the synthetic city: 3 years, auto, 95%,
+/// WLS): flagged, after the observed periods, adding up across the hierarchy where the
+/// observations do, equal to `datalab forecast --reconcile wls`, and never released.
+#[test]
+fn forecasts_in_the_cube() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lab = released_city(tmp.path(), "0.02");
+    let num = |t: &str| -> Option<f64> { (!t.is_empty()).then(|| t.parse().expect("a number")) };
+
+    // Observed rows carry no model; forecasts carry one, the flag, and a period after the
+    // series' last observed one; every forecast series has exactly 3 periods.
+    let bad = query(
+        &lab,
+        "SELECT count(*) FROM cube WHERE (forecast AND (model IS NULL OR flags NOT LIKE '%forecast%')) \
+         OR (NOT forecast AND (model IS NOT NULL OR flags LIKE '%forecast%'))",
+    );
+    assert_eq!(bad[0][0], "0");
+    // Each series' forecasts start after its own last observed period (a survey may end
+    // a year before the register).
+    let misplaced = query(
+        &lab,
+        "SELECT f.indicator, f.territory FROM \
+           (SELECT indicator, territory, min(period) AS first, max(period) AS last FROM cube \
+            WHERE forecast GROUP BY indicator, territory) f \
+         JOIN (SELECT indicator, max(period) AS last FROM cube WHERE NOT forecast AND breakdown = '' \
+               GROUP BY indicator) o ON f.indicator = o.indicator \
+         WHERE CAST(f.first AS INT) <> CAST(o.last AS INT) + 1 OR CAST(f.last AS INT) <> CAST(o.last AS INT) + 3",
+    );
+    assert!(misplaced.is_empty(), "{misplaced:?}");
+    let forecast_count = query(
+        &lab,
+        "SELECT count(DISTINCT indicator) FROM cube WHERE forecast",
+    );
+    assert!(
+        forecast_count[0][0].parse::<usize>().unwrap() > 20,
+        "{forecast_count:?}"
+    );
+    let uneven = query(
+        &lab,
+        "SELECT indicator, territory, breakdown FROM cube WHERE forecast \
+         GROUP BY indicator, territory, breakdown HAVING count(*) <> 3",
+    );
+    assert!(uneven.is_empty(), "{uneven:?}");
+    // The synthetic city forecasts totals only (`breakdowns` is off).
+    let with_breakdown = query(
+        &lab,
+        "SELECT count(*) FROM cube WHERE forecast AND breakdown <> ''",
+    );
+    assert_eq!(with_breakdown[0][0], "0");
+
+    // Reconciled counts add up: each territory's forecast numerator (and denominator) is the
+    // sum of its children's; values are numerator / denominator × factor.
+    let rows = query(
+        &lab,
+        "SELECT c.indicator, c.territory, t.parent, c.period, c.numerator, c.denominator, c.value, i.factor \
+         FROM cube c JOIN territories t ON c.territory = t.code JOIN indicators i ON c.indicator = i.series \
+         WHERE c.forecast AND c.flags LIKE '%reconciled%' ORDER BY 1, 2, 4",
+    );
+    assert!(rows.len() > 100, "reconciled forecasts: {}", rows.len());
+    let mut sums: BTreeMap<(String, String, String), (f64, f64)> = BTreeMap::new();
+    let mut own: BTreeMap<(String, String, String), (f64, f64)> = BTreeMap::new();
+    for r in &rows {
+        let (n, d) = (num(&r[4]).expect("a numerator"), num(&r[5]).unwrap_or(0.0));
+        own.insert((r[0].clone(), r[1].clone(), r[3].clone()), (n, d));
+        if !r[2].is_empty() {
+            let e = sums
+                .entry((r[0].clone(), r[2].clone(), r[3].clone()))
+                .or_default();
+            e.0 += n;
+            e.1 += d;
+        }
+        let factor: f64 = r[7].parse().expect("factor");
+        let value = num(&r[6]);
+        match num(&r[5]) {
+            Some(d) if d > 0.0 => {
+                let v = value.expect("a value");
+                assert!(
+                    (v - n / d * factor).abs() <= 1e-9 * v.abs().max(1.0),
+                    "{r:?}"
+                );
+            }
+            Some(_) => assert_eq!(value, None, "{r:?}"),
+            None => assert!((value.expect("a value") - n * factor).abs() < 1e-6, "{r:?}"),
+        }
+    }
+    let mut checked = 0;
+    for (key, (n, d)) in &sums {
+        // Parents outside the computed levels (the region above the city) have no row.
+        let Some((pn, pd)) = own.get(key) else {
+            continue;
+        };
+        assert!(
+            (pn - n).abs() <= 1e-6 * pn.abs().max(1.0),
+            "{key:?}: {pn} vs {n}"
+        );
+        assert!(
+            (pd - d).abs() <= 1e-6 * pd.abs().max(1.0),
+            "{key:?}: {pd} vs {d}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 50, "parents checked: {checked}");
+
+    // The command gives the same forecasts as the build for the same settings.
+    let stored = query(
+        &lab,
+        &format!(
+            "SELECT period, value, lower, upper, model FROM cube WHERE forecast AND indicator = '{INDICATOR}' \
+             AND territory = '{TERRITORY}' AND breakdown = '' ORDER BY period"
+        ),
+    );
+    let printed = csv_rows(&ok(&[
+        "forecast",
+        "--project",
+        s(&lab),
+        INDICATOR,
+        "--territory",
+        TERRITORY,
+        "--horizon",
+        "3y",
+        "--reconcile",
+        "wls",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(stored.len(), 3);
+    for (a, b) in stored.iter().zip(&printed) {
+        assert_eq!(a[0], b[0]);
+        for i in 1..4 {
+            let (x, y) = (num(&a[i]).unwrap(), num(&b[i]).unwrap());
+            assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{a:?} vs {b:?}");
+        }
+        assert_eq!(a[4], b[4]);
+        assert!(b[4].ends_with(" · wls"), "{b:?}");
+    }
+
+    // Forecasts are not observations: every released cell of an indicator is an observed
+    // cell of the cube.
+    let observed: std::collections::BTreeSet<(String, String, String)> = query(
+        &lab,
+        "SELECT indicator, territory, period FROM cube WHERE NOT forecast",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+    .collect();
+    let released = lab.join("releases/annual");
+    let mut cells = 0;
+    for entry in std::fs::read_dir(&released).expect("the annual release") {
+        let path = entry.expect("entry").path();
+        let stem = path
+            .file_stem()
+            .and_then(|x| x.to_str())
+            .unwrap_or("")
+            .to_string();
+        if path.extension().is_none_or(|e| e != "csv") || !observed.iter().any(|(i, ..)| *i == stem)
+        {
+            continue;
+        }
+        let mut r = csv::Reader::from_path(&path).expect("a released CSV");
+        let h = r.headers().expect("header").clone();
+        let col = |name: &str| h.iter().position(|c| c == name).expect("a column");
+        let (t, p) = (col("territory"), col("period"));
+        for rec in r.records() {
+            let rec = rec.expect("record");
+            let key = (stem.clone(), rec[t].to_string(), rec[p].to_string());
+            assert!(
+                observed.contains(&key),
+                "{} releases {key:?}",
+                path.display()
+            );
+            cells += 1;
+        }
+    }
+    assert!(cells > 100, "released cells checked: {cells}");
 }

@@ -930,7 +930,7 @@ impl Gate<'_> {
             .clone();
         let sql = format!(
             "SELECT territory, territory_level, period, breakdown, numerator, denominator, value, lower, upper, sample_size \
-             FROM cube WHERE indicator = '{}' ORDER BY period, territory_level, territory, breakdown",
+             FROM cube WHERE indicator = '{}' AND NOT forecast ORDER BY period, territory_level, territory, breakdown",
             o.indicator.replace('\'', "''")
         );
         let batches = self.query(&o.name, &sql)?;

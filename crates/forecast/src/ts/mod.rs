@@ -5,10 +5,12 @@
 //!
 //! Everything here is pure: a [`Series`] of numbers with a [`Frequency`] goes in, a
 //! [`Forecast`] comes out. Reading series from the cube and writing forecasts back belong to the
-//! binary; this module knows nothing of files, territories' codes or the warehouse.
+//! cube step ([`Methods`] is what the build plugs into it) and to the binary; this module knows
+//! nothing of files, territories' codes or the warehouse.
 
 mod accuracy;
 mod auto;
+mod cube;
 mod decompose;
 mod ets;
 mod hierarchy;
@@ -19,6 +21,7 @@ mod theta;
 
 pub use accuracy::{Backtest, backtest, mase, smape};
 pub use auto::{AutoChoice, auto_forecast};
+pub use cube::{METHODS_VERSION, Methods};
 pub use decompose::{Decomposition, SeasonalKind, classical_decomposition, seasonality_test};
 pub use ets::{ErrorKind, Ets, EtsSpec, SeasonKind, TrendKind};
 pub use hierarchy::{Hierarchy, RatioReconciliation, Reconciliation, reconcile, reconcile_ratio};
@@ -151,52 +154,8 @@ impl Series {
     }
 }
 
-/// A forecasting method a user can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    /// The last value, repeated.
-    Naive,
-    /// The value of the same season one year before, repeated.
-    SeasonalNaive,
-    /// Naive on seasonally adjusted data, reseasonalized (the M3 benchmark "Naive2").
-    Naive2,
-    /// Exponential smoothing, model chosen by AICc.
-    Ets,
-    /// The Theta method (SES with drift on seasonally adjusted data).
-    Theta,
-    /// A choice among the above, see [`auto_forecast`].
-    Auto,
-}
-
-impl Method {
-    /// Every method, in the order reports list them.
-    pub const ALL: [Method; 6] = [
-        Method::Naive,
-        Method::SeasonalNaive,
-        Method::Naive2,
-        Method::Ets,
-        Method::Theta,
-        Method::Auto,
-    ];
-
-    /// The name users type and read.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Naive => "naive",
-            Method::SeasonalNaive => "snaive",
-            Method::Naive2 => "naive2",
-            Method::Ets => "ets",
-            Method::Theta => "theta",
-            Method::Auto => "auto",
-        }
-    }
-
-    /// The method with this name, if any.
-    pub fn parse(name: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.name() == name)
-    }
-}
+/// A forecasting method a user can ask for (the names are the project's and the command line's).
+pub use model::ForecastMethod as Method;
 
 /// Point forecasts with a prediction interval, and the model that produced them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
