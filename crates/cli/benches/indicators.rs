@@ -13,7 +13,7 @@ use std::time::Instant;
 
 mod common;
 
-use common::{arg, datalab, median, run};
+use common::{arg, built_city as city, datalab, median, run};
 use ingest::Derive;
 
 fn main() {
@@ -31,23 +31,6 @@ fn main() {
         &edit_scale,
     );
     edit_one(&lab, &edit_scale);
-}
-
-/// A built city (generated and built once; reused by later runs).
-fn city(root: &Path, scale: &str) -> PathBuf {
-    let lab = root.join("lab");
-    if lab.join(".datalab").is_dir() && lab.join("models").is_dir() {
-        return lab;
-    }
-    let _ = std::fs::remove_dir_all(root);
-    let r = run(datalab().args(["synth", "--quiet", "--out", s(root), "--scale", scale]));
-    println!("synth scale {scale}: {:.1} s", r.seconds);
-    let r = run(datalab().args(["build", "--quiet", "--project", s(&lab)]));
-    println!(
-        "first build scale {scale} (sources, linkage, models, cube): {:.1} s, peak RSS {:.0} MB",
-        r.seconds, r.max_rss_mb
-    );
-    lab
 }
 
 fn s(p: &Path) -> &str {

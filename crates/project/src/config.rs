@@ -296,7 +296,10 @@ fn forecast_config(
                 Some(raw.horizon.span()),
                 "forecast.horizon",
                 message,
-                Some("e.g. `horizon = \"3y\"` (years), \"8q\", \"12m\" or a number of periods".into()),
+                Some(
+                    "e.g. `horizon = \"3y\"` (years), \"8q\", \"12m\" or a number of periods"
+                        .into(),
+                ),
             ));
             Horizon::Periods(1)
         }
@@ -417,12 +420,21 @@ territory = "zone"
         check(
             &[("datalab.toml", &with("horizon = \"soon\"\nlevel = 100\n"))],
             &[
-                ("datalab.toml", line, "forecast.horizon", "`soon`: expected", "3y"),
+                (
+                    "datalab.toml",
+                    line,
+                    "forecast.horizon",
+                    "`soon`: expected",
+                    "3y",
+                ),
                 ("datalab.toml", line + 1, "forecast.level", "100 is not", ""),
             ],
         );
         check(
-            &[("datalab.toml", &with("horizon = \"3y\"\nmethod = \"arima\"\n"))],
+            &[(
+                "datalab.toml",
+                &with("horizon = \"3y\"\nmethod = \"arima\"\n"),
+            )],
             &[(
                 "datalab.toml",
                 line + 1,

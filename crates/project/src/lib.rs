@@ -31,8 +31,7 @@ pub mod text;
 
 pub use config::{
     Defaults, FORMAT_VERSION, ForecastConfig, HistoryConfig, LinkageConfig, PeriodsConfig,
-    ProjectConfig,
-    TerritoryConfig,
+    ProjectConfig, TerritoryConfig,
 };
 pub use error::{ConfigError, ProjectError};
 pub use models::ModelSpec;

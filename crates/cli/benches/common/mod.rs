@@ -43,6 +43,25 @@ pub fn run(cmd: &mut Command) -> Run {
     }
 }
 
+/// A synthetic city at `scale` in `root`, built (generated and built once; reused while its
+/// warehouse exists). Returns the lab's folder.
+pub fn built_city(root: &std::path::Path, scale: &str) -> std::path::PathBuf {
+    let lab = root.join("lab");
+    if lab.join(".datalab").is_dir() && lab.join("models").is_dir() {
+        return lab;
+    }
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let _ = std::fs::remove_dir_all(root);
+    let r = run(datalab().args(["synth", "--quiet", "--out", &path(root), "--scale", scale]));
+    println!("synth scale {scale}: {:.1} s", r.seconds);
+    let r = run(datalab().args(["build", "--quiet", "--project", &path(&lab)]));
+    println!(
+        "first build scale {scale} (sources, linkage, models, cube with forecasts): {:.1} s, peak RSS {:.0} MB",
+        r.seconds, r.max_rss_mb
+    );
+    lab
+}
+
 /// A synthetic city at `scale` in `root`, built, with its annual public release and its
 /// registry imported (what reports and the server are made from); made once and reused while
 /// `root/lab/releases/annual/release.json` exists. Returns the lab's folder.

@@ -415,6 +415,14 @@ fn print_text(r: &Json) {
             "mean gain",
             "mean loss"
         );
+        // A mean over nobody is undefined (`-`), not hidden (`x`).
+        let mean = |m: &Json, count: &Json| {
+            if count.as_f64() == Some(0.0) {
+                "-".into()
+            } else {
+                v(m)
+            }
+        };
         for row in r[format!("by_{by}")].as_array().into_iter().flatten() {
             out!(
                 "{:<8} {:>8} {:>8} {:>10} {:>12} {:>12}",
@@ -422,14 +430,15 @@ fn print_text(r: &Json) {
                 v(&row["winners"]),
                 v(&row["losers"]),
                 v(&row["unchanged"]),
-                v(&row["mean_gain"]),
-                v(&row["mean_loss"])
+                mean(&row["mean_gain"], &row["winners"]),
+                mean(&row["mean_loss"], &row["losers"])
             );
         }
     }
+    out!("");
+    out!("-: no winners (or losers) to average");
     let n = r["suppressed"].as_array().map_or(0, Vec::len);
     if n > 0 {
-        out!("");
         out!(
             "x: hidden by the disclosure gate ({n} cells; `--format json` names the rule of each)"
         );

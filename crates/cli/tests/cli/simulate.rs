@@ -85,6 +85,34 @@ fn simulate_compares_a_reform_with_its_baseline_through_the_gate() {
         }
     }
     assert!(shown_winners > 0.0);
+    // As text: nobody loses, so every shown mean loss is `-` (a mean over nobody), never `x`
+    // (hidden) or a number; hidden cells are `x`.
+    let text = ok(&["simulate", "--quiet", "--project", p, "adi_soglie_2025"]);
+    let (mut decile_rows, mut undefined) = (0, 0);
+    for line in text
+        .lines()
+        .skip_while(|l| !l.starts_with("decile"))
+        .skip(1)
+    {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.len() != 6 {
+            break;
+        }
+        match cols[2] {
+            "0" => {
+                assert_eq!(cols[5], "-", "{line}");
+                undefined += 1;
+            }
+            hidden => assert_eq!(hidden, "x", "{line}"),
+        }
+        decile_rows += 1;
+    }
+    assert_eq!(decile_rows, 10, "{text}");
+    assert!(undefined > 0, "{text}");
+    assert!(
+        text.contains("-: no winners (or losers) to average"),
+        "{text}"
+    );
     // Every hidden cell is listed with the rule that hid it, and shown as null.
     let suppressed = r["suppressed"].as_array().expect("suppressed");
     assert!(

@@ -226,6 +226,22 @@ fn number_of(v: &Spanned<toml::Value>, key: &str, e: &mut Errors) -> Option<f64>
     }
 }
 
+/// A rule or scenario file in its raw form, with the errors list started by its format version.
+fn read_raw<'a, R: serde::de::DeserializeOwned>(
+    file: &'a Path,
+    text: &'a str,
+    version_of: impl Fn(&R) -> &Spanned<u32>,
+) -> Result<(R, Errors<'a>), Vec<ConfigError>> {
+    let raw: R = toml::from_str(text).map_err(|err| vec![from_toml_error(file, text, &err)])?;
+    let mut e = Errors {
+        file,
+        text,
+        list: Vec::new(),
+    };
+    version(version_of(&raw), &mut e);
+    Ok((raw, e))
+}
+
 fn version(v: &Spanned<u32>, e: &mut Errors) {
     if *v.get_ref() != 1 {
         e.hint(
@@ -288,14 +304,7 @@ pub fn parse_rule(
     text: &str,
     variables: &[&str],
 ) -> Result<BenefitRule, Vec<ConfigError>> {
-    let raw: RawRule =
-        toml::from_str(text).map_err(|err| vec![from_toml_error(file, text, &err)])?;
-    let mut e = Errors {
-        file,
-        text,
-        list: Vec::new(),
-    };
-    version(&raw.format_version, &mut e);
+    let (raw, mut e) = read_raw(file, text, |r: &RawRule| &r.format_version)?;
     let id = file
         .file_stem()
         .and_then(|s| s.to_str())
@@ -401,14 +410,7 @@ struct ParsedScenario {
 }
 
 fn parse_scenario(file: &Path, text: &str) -> Result<ParsedScenario, Vec<ConfigError>> {
-    let raw: RawScenario =
-        toml::from_str(text).map_err(|err| vec![from_toml_error(file, text, &err)])?;
-    let mut e = Errors {
-        file,
-        text,
-        list: Vec::new(),
-    };
-    version(&raw.format_version, &mut e);
+    let (raw, mut e) = read_raw(file, text, |r: &RawScenario| &r.format_version)?;
     let date = date_of(&raw.date, "date", &mut e);
     let mut overrides = BTreeMap::new();
     for (rule, params) in &raw.parameters {

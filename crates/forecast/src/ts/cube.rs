@@ -89,7 +89,12 @@ mod tests {
         assert!((r[1][0] - 4.25).abs() < 1e-12 && (r[2][0] - 5.25).abs() < 1e-12);
         assert!((r[0][0] - 9.5).abs() < 1e-12);
         let none = Methods
-            .reconcile(&[None, Some(0)], &[vec![3.0], vec![1.0]], &[], Reconcile::None)
+            .reconcile(
+                &[None, Some(0)],
+                &[vec![3.0], vec![1.0]],
+                &[],
+                Reconcile::None,
+            )
             .unwrap();
         assert_eq!(none, [vec![3.0], vec![1.0]]);
     }
