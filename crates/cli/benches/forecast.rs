@@ -112,30 +112,8 @@ fn cube_step(lab: &Path, scale: &str) {
     };
     let plain = time(&without);
     let forecasting = time(&with);
-    let rows = |sql: &str| -> String {
-        let out = datalab()
-            .args([
-                "query",
-                "--quiet",
-                "--format",
-                "csv",
-                "--project",
-                s(lab),
-                sql,
-            ])
-            .output()
-            .expect("datalab query runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .nth(1)
-            .unwrap_or("")
-            .to_string()
-    };
+    let rows =
+        |sql: &str| -> String { query_csv(lab, sql).lines().nth(1).unwrap_or("").to_string() };
     let counts = rows(
         "SELECT count(*), count(DISTINCT indicator || '|' || territory || '|' || breakdown), \
          CAST(sum(CASE WHEN flags LIKE '%reconciled%' THEN 1 ELSE 0 END) AS BIGINT) FROM cube WHERE forecast",
@@ -158,27 +136,14 @@ fn cube_step(lab: &Path, scale: &str) {
 /// Every yearly series of the cube with a value in each of its observed periods, keyed by
 /// (indicator, territory, breakdown).
 fn cube_series(lab: &Path) -> BTreeMap<(String, String, String), Vec<f64>> {
-    let out = datalab()
-        .args([
-            "query",
-            "--quiet",
-            "--format",
-            "csv",
-            "--project",
-            s(lab),
-            "SELECT c.indicator, c.territory, c.breakdown, c.value FROM cube c \
-             JOIN indicators i ON c.indicator = i.series WHERE i.period = 'year' AND NOT c.forecast \
-             ORDER BY c.indicator, c.territory, c.breakdown, c.period",
-        ])
-        .output()
-        .expect("datalab query runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = query_csv(
+        lab,
+        "SELECT c.indicator, c.territory, c.breakdown, c.value FROM cube c \
+         JOIN indicators i ON c.indicator = i.series WHERE i.period = 'year' AND NOT c.forecast \
+         ORDER BY c.indicator, c.territory, c.breakdown, c.period",
     );
     let mut series: BTreeMap<(String, String, String), Vec<Option<f64>>> = BTreeMap::new();
-    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
     for record in reader.records() {
         let r = record.expect("csv record");
         let key = (r[0].to_string(), r[1].to_string(), r[2].to_string());
@@ -188,4 +153,26 @@ fn cube_series(lab: &Path) -> BTreeMap<(String, String, String), Vec<f64>> {
         .into_iter()
         .filter_map(|(k, v)| v.into_iter().collect::<Option<Vec<f64>>>().map(|v| (k, v)))
         .collect()
+}
+
+/// `datalab query` as CSV.
+fn query_csv(lab: &Path, sql: &str) -> String {
+    let out = datalab()
+        .args([
+            "query",
+            "--quiet",
+            "--format",
+            "csv",
+            "--project",
+            s(lab),
+            sql,
+        ])
+        .output()
+        .expect("datalab query runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -382,16 +382,16 @@ fn reconciled(
     };
     let num_rec = non_negative(&parents, reconcile(&num_base)?, &nums);
     let with_den = nodes.iter().all(|n| n.denominator.is_some());
-    let (dens, den_base, den_rec) = if with_den {
+    let (den_base, den_rec) = if with_den {
         let dens: Vec<Vec<f64>> = nodes
             .iter()
             .map(|n| n.denominator.as_deref().and_then(complete))
             .collect::<Option<_>>()?;
         let base = base_forecasts(f, s, per_year, &dens)?;
         let rec = non_negative(&parents, reconcile(&base)?, &dens);
-        (dens, Some(base), Some(rec))
+        (Some(base), Some(rec))
     } else {
-        (Vec::new(), None, None)
+        (None, None)
     };
     let out = nodes.par_iter().enumerate().map(|(i, node)| {
         let numerator: Vec<f64> = num_rec[i].clone();

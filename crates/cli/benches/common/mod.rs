@@ -72,10 +72,7 @@ pub fn released_city(root: &std::path::Path, scale: &str) -> std::path::PathBuf 
     }
     let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
     let _ = std::fs::remove_dir_all(root);
-    let r = run(datalab().args(["synth", "--quiet", "--out", &path(root), "--scale", scale]));
-    println!("synth scale {scale}: {:.1} s", r.seconds);
-    let r = run(datalab().args(["build", "--quiet", "--project", &path(&lab)]));
-    println!("build: {:.1} s", r.seconds);
+    let lab = built_city(root, scale);
     let r = run(datalab().args(["release", "--quiet", "--project", &path(&lab), "annual"]));
     println!("release annual: {:.1} s", r.seconds);
     let r = run(datalab().args([
