@@ -30,6 +30,14 @@ delimiter = ","
 decimal = "."
 date_formats = ["%Y-%m-%d", "%d/%m/%Y"]
 null_values = ["", "NA"]
+
+# Forecasts stored in the cube at every build, flagged `forecast` (uncomment to have them).
+# [forecast]
+# horizon = "3y"        # after each series' last observed period; "8q", "12m" or a number
+# method = "auto"       # auto | ets | theta | naive | snaive | naive2
+# level = 95            # prediction interval, per cent
+# reconcile = "wls"     # wls | mint | bottom-up | none: zones add up to districts and the city
+# breakdowns = false    # true: each breakdown's series too
 "#;
 
 const ZONES_CSV: &str = "zone_code,zone_name,district_code,district_name,\
