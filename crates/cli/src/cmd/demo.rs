@@ -208,6 +208,9 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             "  datalab forecast --project {p} social_service_users --territory Q1 --horizon 3y --backtest"
         );
         eprintln!(
+            "  datalab query --project {p} \"SELECT territory, period, value, lower, upper, model FROM cube WHERE forecast AND indicator = 'social_service_users' AND territory_level = 'district' ORDER BY territory, period\"   (the build's forecasts, coherent across zones and districts)"
+        );
+        eprintln!(
             "  datalab projection --project {p} --to 2035 --demand elderly_80_alone   (people aged 80+ living alone per zone)"
         );
         eprintln!(
