@@ -1400,13 +1400,13 @@ fn forecast_rows(
             value: r.value,
         });
     }
+    let group = crate::forecast::Group {
+        period: ind.period,
+        factor: ind.factor,
+        ratio: ind.has_denominator(),
+    };
     let mut out = Vec::new();
     for (breakdown, observed) in groups {
-        let group = crate::forecast::Group {
-            period: ind.period,
-            factor: ind.factor,
-            ratio: ind.has_denominator(),
-        };
         for t in forecast_group(f, &settings, &group, h, &observed)
             .map_err(|e| format!("{}: {e}", ind.file))?
         {

@@ -110,11 +110,8 @@ pub fn run(a: Args, quiet: bool) -> anyhow::Result<()> {
     })?;
     let project = super::load_project(&a.project.project)?;
     let kind = period_kind(&project, &a.indicator)?;
-    let freq = match kind {
-        IndicatorPeriod::Year | IndicatorPeriod::Point => Frequency::Yearly,
-        IndicatorPeriod::Quarter => Frequency::Quarterly,
-        IndicatorPeriod::Month => Frequency::Monthly,
-    };
+    let freq =
+        Frequency::per_year(kind.per_year()).expect("an indicator's periods are 1, 4 or 12 a year");
     let horizon = Horizon::parse(&a.horizon)
         .and_then(|h| h.periods(kind))
         .map_err(|e| UsageError(format!("--horizon {e}")))?;

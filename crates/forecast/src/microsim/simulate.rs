@@ -122,6 +122,35 @@ fn eval_err(rule: &BenefitRule, at: &Located, h: &Household, message: String) ->
     }
 }
 
+/// Evaluates the expression at `at` for household `h`; errors name the rule's file and line.
+fn eval_at(
+    rule: &BenefitRule,
+    at: &Located,
+    scope: &mut Scope,
+    h: &Household,
+) -> Result<Value, MicrosimError> {
+    at.expr.eval(scope).map_err(|m| eval_err(rule, at, h, m))
+}
+
+/// Evaluates an expression that must be true or false (`what` names it in the error).
+fn eval_bool(
+    rule: &BenefitRule,
+    at: &Located,
+    scope: &mut Scope,
+    h: &Household,
+    what: &str,
+) -> Result<bool, MicrosimError> {
+    match eval_at(rule, at, scope, h)? {
+        Value::Bool(b) => Ok(b),
+        got => Err(eval_err(
+            rule,
+            at,
+            h,
+            format!("{what} must be true or false, got {got}"),
+        )),
+    }
+}
+
 fn operands(expr: &Expr, scope: &Scope) -> Vec<(String, String)> {
     expr.names
         .iter()
@@ -176,18 +205,7 @@ pub fn evaluate(
             notes: Vec::new(),
         };
         if let Some(r) = &rule.received {
-            let got = r
-                .expr
-                .eval(&mut scope)
-                .map_err(|m| eval_err(rule, r, h, m))?;
-            let Value::Bool(b) = got else {
-                return Err(eval_err(
-                    rule,
-                    r,
-                    h,
-                    format!("expected true or false, got {got}"),
-                ));
-            };
+            let b = eval_bool(rule, r, &mut scope, h, "`received`")?;
             rt.received = Some(b);
             if b {
                 outcome.received.push(id.clone());
@@ -205,18 +223,7 @@ pub fn evaluate(
         } else {
             let mut eligible = true;
             for c in &rule.conditions {
-                let got =
-                    c.at.expr
-                        .eval(&mut local)
-                        .map_err(|m| eval_err(rule, &c.at, h, m))?;
-                let Value::Bool(b) = got else {
-                    return Err(eval_err(
-                        rule,
-                        &c.at,
-                        h,
-                        format!("a condition must be true or false, got {got}"),
-                    ));
-                };
+                let b = eval_bool(rule, &c.at, &mut local, h, "a condition")?;
                 eligible &= b;
                 if trace {
                     rt.conditions.push(TraceStep {
@@ -232,10 +239,7 @@ pub fn evaluate(
             if eligible {
                 outcome.eligible.push(id.clone());
                 for s in &rule.steps {
-                    let got =
-                        s.at.expr
-                            .eval(&mut local)
-                            .map_err(|m| eval_err(rule, &s.at, h, m))?;
+                    let got = eval_at(rule, &s.at, &mut local, h)?;
                     if trace {
                         rt.steps.push(TraceStep {
                             name: s.name.clone(),
@@ -248,10 +252,7 @@ pub fn evaluate(
                     local.push_dynamic(s.name.clone(), to_dynamic(&got));
                 }
                 let a = &rule.amount;
-                let got = a
-                    .expr
-                    .eval(&mut local)
-                    .map_err(|m| eval_err(rule, a, h, m))?;
+                let got = eval_at(rule, a, &mut local, h)?;
                 let Value::Num(x) = got else {
                     return Err(eval_err(
                         rule,

@@ -25,12 +25,8 @@ impl indicators::Forecaster for Methods {
         level: f64,
         method: Method,
     ) -> Result<SeriesForecast, String> {
-        let frequency = match per_year {
-            1 => Frequency::Yearly,
-            4 => Frequency::Quarterly,
-            12 => Frequency::Monthly,
-            other => return Err(format!("{other} observations a year are not supported")),
-        };
+        let frequency = Frequency::per_year(per_year)
+            .ok_or_else(|| format!("{per_year} observations a year are not supported"))?;
         let series = Series::new(values.to_vec(), frequency).map_err(|e| e.to_string())?;
         let f = forecast(&series, method, horizon, level).map_err(|e| e.to_string())?;
         Ok(SeriesForecast {

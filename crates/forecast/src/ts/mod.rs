@@ -86,6 +86,13 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    /// The frequency with `n` observations a year (1, 4 or 12).
+    pub fn per_year(n: usize) -> Option<Frequency> {
+        [Frequency::Yearly, Frequency::Quarterly, Frequency::Monthly]
+            .into_iter()
+            .find(|f| f.period() == n)
+    }
+
     /// Observations per year: the seasonal period.
     pub fn period(self) -> usize {
         match self {
